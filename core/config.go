@@ -1,0 +1,382 @@
+package core
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole imgate configuration. The same struct is decoded by
+// Caddy (encoding/json, strict, using the json tags) and by Traefik
+// (mapstructure, matching exported field names case-insensitively), so every
+// key is spelled the same way in both gateways. Durations are strings such as
+// "1500ms".
+type Config struct {
+	// Platform fixes which IM platform this route answers: "tencent",
+	// "openim", or "auto" to recognise each request (Tencent when the query
+	// has CallbackCommand, OpenIM otherwise). Default: "auto".
+	Platform string `json:"platform,omitempty"`
+
+	// Tencent holds the Tencent Cloud IM verification settings.
+	Tencent TencentConfig `json:"tencent,omitempty"`
+
+	// OpenIM holds the OpenIM verification settings.
+	OpenIM OpenIMConfig `json:"openim,omitempty"`
+
+	// Lists are named user or group id lists that rules reference as
+	// "@name". Default: none.
+	Lists map[string]ListConfig `json:"lists,omitempty"`
+
+	// Rules are evaluated in order; the first matching rule that is not a
+	// shadow rule decides. Default: none.
+	Rules []RuleConfig `json:"rules,omitempty"`
+
+	// DefaultAction applies when no rule matches: "allow", "deny" or
+	// "forward". Default: "allow".
+	DefaultAction string `json:"defaultAction,omitempty"`
+
+	// Forward configures how callbacks are sent to the business service.
+	Forward ForwardConfig `json:"forward,omitempty"`
+
+	// MaxBodyBytes is the largest callback body accepted; larger bodies get
+	// HTTP 413. Default: 65536.
+	MaxBodyBytes int `json:"maxBodyBytes,omitempty"`
+
+	// RateLimitMaxKeys caps the token buckets one rate rule keeps in memory;
+	// when full, refilled buckets are dropped first. Default: 100000.
+	RateLimitMaxKeys int `json:"rateLimitMaxKeys,omitempty"`
+
+	// ListReloadInterval is how often list files are checked for changes
+	// (checked lazily on traffic, no background goroutine). Default: "5s".
+	ListReloadInterval string `json:"listReloadInterval,omitempty"`
+
+	// DecisionHeader, when set, names a response header carrying
+	// "<result>; rule=<rule>" so access logs can count decisions.
+	// Default: "" (no header).
+	DecisionHeader string `json:"decisionHeader,omitempty"`
+}
+
+// TencentConfig verifies Tencent Cloud IM callbacks.
+type TencentConfig struct {
+	// AppID is the app's SDKAppID; callbacks whose SdkAppid differs get
+	// HTTP 403. Default: "" (not checked; set it in production).
+	AppID string `json:"appId,omitempty"`
+
+	// Token is the callback authentication token set in the Tencent console;
+	// when set, Sign and RequestTime are required and checked.
+	// Default: "" (no signature check).
+	Token string `json:"token,omitempty"`
+
+	// SignWindow is how far RequestTime may be from now, in either
+	// direction. Default: "60s".
+	SignWindow string `json:"signWindow,omitempty"`
+}
+
+// OpenIMConfig verifies OpenIM callbacks, which carry no signature.
+type OpenIMConfig struct {
+	// Secret, when set, must appear in the callback URL configured in
+	// OpenIM: as the path segment just before the command (v3.5+), as the
+	// last path segment (v3.0–3.4, command in the query), or as the query
+	// parameter "secret". Default: "" (not checked).
+	Secret string `json:"secret,omitempty"`
+
+	// AllowedCIDRs lists the source networks OpenIM calls from, e.g.
+	// "10.0.0.0/8". Default: none (any source).
+	AllowedCIDRs []string `json:"allowedCidrs,omitempty"`
+}
+
+// ListConfig is one named list of ids.
+type ListConfig struct {
+	// Values are ids or "*" globs given inline. Default: none.
+	Values []string `json:"values,omitempty"`
+
+	// File is a path to a file of ids, one per line, "#" comments allowed.
+	// A changed file is reloaded atomically; a file that fails to load keeps
+	// the last good list. Default: "" (no file).
+	File string `json:"file,omitempty"`
+}
+
+// RuleConfig is one rule. Every condition that is set must hold; omitted
+// conditions match anything.
+type RuleConfig struct {
+	// Name identifies the rule in logs, metrics and X-Imgate-Rule.
+	// Default: "rule<N>" (1-based position).
+	Name string `json:"name,omitempty"`
+
+	// Events are normalized event names or globs, e.g. "group.join.*".
+	Events []string `json:"events,omitempty"`
+
+	// Platforms are "tencent" and/or "openim".
+	Platforms []string `json:"platforms,omitempty"`
+
+	// Groups are group ids, globs or "@list" references.
+	Groups []string `json:"groups,omitempty"`
+
+	// GroupTypes are group types (Tencent "Public", "Private", ...; OpenIM
+	// numbers such as "2").
+	GroupTypes []string `json:"groupTypes,omitempty"`
+
+	// Actors are user ids, globs or "@list" references matched against the
+	// operator, applicant or sender.
+	Actors []string `json:"actors,omitempty"`
+
+	// Members are user ids, globs or "@list" references; the condition holds
+	// when any target member matches. A deny matched by members on a Tencent
+	// invite refuses just those members.
+	Members []string `json:"members,omitempty"`
+
+	// Text is a regular expression matched against the event text (join
+	// message, invite reason, group name, message text).
+	Text string `json:"text,omitempty"`
+
+	// MaxMembers holds when the callback targets more than this many
+	// members. Default: 0 (off).
+	MaxMembers int `json:"maxMembers,omitempty"`
+
+	// Rate is "N/duration", e.g. "5/1m"; the condition holds once the key's
+	// token bucket is empty, i.e. when the rate is exceeded. Default: "" (off).
+	Rate string `json:"rate,omitempty"`
+
+	// RateBy picks the rate key: "actor" or "group". Default: "actor".
+	RateBy string `json:"rateBy,omitempty"`
+
+	// Action is "allow", "deny" or "forward". Required.
+	Action string `json:"action,omitempty"`
+
+	// Code is the deny code: Tencent 1 or 10100–10200, OpenIM 5000–9999.
+	// Default: Tencent 1, OpenIM 5000.
+	Code int `json:"code,omitempty"`
+
+	// Message is the deny message passed to the client. Default: "".
+	Message string `json:"message,omitempty"`
+
+	// Shadow rules only record what they would have done and let
+	// evaluation continue. Default: false.
+	Shadow bool `json:"shadow,omitempty"`
+}
+
+// ForwardConfig configures the upstream (business service) protocol.
+type ForwardConfig struct {
+	// Format is "normalized" (the body is the normalized event and the
+	// upstream answers {"decision",...}) or "native" (body and query pass
+	// through, the upstream answers in the platform's format).
+	// Default: "normalized".
+	Format string `json:"format,omitempty"`
+
+	// TencentDeadline bounds a forwarded Tencent callback; it must stay
+	// below Tencent's fixed 2 s budget. Default: "1500ms".
+	TencentDeadline string `json:"tencentDeadline,omitempty"`
+
+	// OpenIMDeadline bounds a forwarded OpenIM callback; it must stay below
+	// OpenIMTimeout. Default: "3s".
+	OpenIMDeadline string `json:"openimDeadline,omitempty"`
+
+	// OpenIMTimeout is the callback timeout set in OpenIM's webhooks.yml
+	// (capped at 15 s by OpenIM). Default: "5s".
+	OpenIMTimeout string `json:"openimTimeout,omitempty"`
+
+	// Fallback is the decision when the upstream fails (refused, timeout,
+	// 5xx, bad body): "allow" or "deny". Default: "allow".
+	Fallback string `json:"fallback,omitempty"`
+
+	// FallbackEvents overrides Fallback per normalized event name.
+	// Default: none.
+	FallbackEvents map[string]string `json:"fallbackEvents,omitempty"`
+
+	// Path, when set, replaces the request path sent upstream, e.g.
+	// "/imgate/decide". Default: "" (path unchanged).
+	Path string `json:"path,omitempty"`
+
+	// MaxReplyBytes caps the upstream reply read. Default: 65536.
+	MaxReplyBytes int `json:"maxReplyBytes,omitempty"`
+}
+
+// Limits and defaults.
+const (
+	DefaultMaxBodyBytes     = 64 << 10
+	DefaultRateLimitMaxKeys = 100000
+	DefaultSignWindow       = 60 * time.Second
+	DefaultListReload       = 5 * time.Second
+	DefaultTencentDeadline  = 1500 * time.Millisecond
+	DefaultOpenIMDeadline   = 3 * time.Second
+	DefaultOpenIMTimeout    = 5 * time.Second
+	TencentBudget           = 2 * time.Second
+	OpenIMMaxTimeout        = 15 * time.Second
+	DefaultOpenIMDenyCode   = 5000
+	DefaultTencentDenyCode  = 1
+)
+
+// Actions and platforms.
+const (
+	ActionAllow   = "allow"
+	ActionDeny    = "deny"
+	ActionForward = "forward"
+
+	PlatformAuto    = "auto"
+	PlatformTencent = "tencent"
+	PlatformOpenIM  = "openim"
+
+	FormatNormalized = "normalized"
+	FormatNative     = "native"
+)
+
+// settings is the validated, parsed form of Config.
+type settings struct {
+	platform       string
+	maxBody        int
+	signWindow     time.Duration
+	listReload     time.Duration
+	rateMaxKeys    int
+	defaultAction  string
+	format         string
+	tencentDL      time.Duration
+	openimDL       time.Duration
+	fallback       string
+	fallbackEvents map[string]string
+	forwardPath    string
+	maxReply       int
+	cidrs          []netip.Prefix
+}
+
+func configErr(key string, format string, args ...interface{}) error {
+	return fmt.Errorf("%s: %s: %w", key, fmt.Sprintf(format, args...), ErrConfig)
+}
+
+func parseDuration(key, value string, def time.Duration) (time.Duration, error) {
+	if value == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(value))
+	if err != nil || d <= 0 {
+		return 0, configErr(key, "%q is not a positive duration such as \"1500ms\"", value)
+	}
+	return d, nil
+}
+
+func oneOf(key, value, def string, allowed ...string) (string, error) {
+	if value == "" {
+		return def, nil
+	}
+	v := strings.ToLower(strings.TrimSpace(value))
+	for _, a := range allowed {
+		if v == a {
+			return v, nil
+		}
+	}
+	return "", configErr(key, "%q is not one of %s", value, strings.Join(allowed, ", "))
+}
+
+// validate checks the top-level settings and returns their parsed form.
+func (c *Config) validate() (*settings, error) {
+	s := &settings{}
+	var err error
+	if s.platform, err = oneOf("platform", c.Platform, PlatformAuto, PlatformAuto, PlatformTencent, PlatformOpenIM); err != nil {
+		return nil, err
+	}
+	s.maxBody = c.MaxBodyBytes
+	if s.maxBody == 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.maxBody < 0 {
+		return nil, configErr("maxBodyBytes", "%d is negative", c.MaxBodyBytes)
+	}
+	s.rateMaxKeys = c.RateLimitMaxKeys
+	if s.rateMaxKeys == 0 {
+		s.rateMaxKeys = DefaultRateLimitMaxKeys
+	}
+	if s.rateMaxKeys < 0 {
+		return nil, configErr("rateLimitMaxKeys", "%d is negative", c.RateLimitMaxKeys)
+	}
+	if s.signWindow, err = parseDuration("tencent.signWindow", c.Tencent.SignWindow, DefaultSignWindow); err != nil {
+		return nil, err
+	}
+	if s.listReload, err = parseDuration("listReloadInterval", c.ListReloadInterval, DefaultListReload); err != nil {
+		return nil, err
+	}
+	if s.defaultAction, err = oneOf("defaultAction", c.DefaultAction, ActionAllow, ActionAllow, ActionDeny, ActionForward); err != nil {
+		return nil, err
+	}
+	if c.Tencent.AppID != "" {
+		if _, perr := strconv.ParseUint(c.Tencent.AppID, 10, 64); perr != nil {
+			return nil, configErr("tencent.appId", "%q is not a numeric SDKAppID", c.Tencent.AppID)
+		}
+	}
+	for i, cidr := range c.OpenIM.AllowedCIDRs {
+		p, perr := parsePrefix(cidr)
+		if perr != nil {
+			return nil, configErr(fmt.Sprintf("openim.allowedCidrs[%d]", i), "%q is not a CIDR or IP address", cidr)
+		}
+		s.cidrs = append(s.cidrs, p)
+	}
+	if err = c.Forward.validate(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func parsePrefix(v string) (netip.Prefix, error) {
+	v = strings.TrimSpace(v)
+	if strings.Contains(v, "/") {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return p, err
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(v)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+func (f *ForwardConfig) validate(s *settings) error {
+	var err error
+	if s.format, err = oneOf("forward.format", f.Format, FormatNormalized, FormatNormalized, FormatNative); err != nil {
+		return err
+	}
+	if s.tencentDL, err = parseDuration("forward.tencentDeadline", f.TencentDeadline, DefaultTencentDeadline); err != nil {
+		return err
+	}
+	if s.tencentDL >= TencentBudget {
+		return configErr("forward.tencentDeadline", "%s is not below Tencent's fixed 2s callback budget", s.tencentDL)
+	}
+	openimTimeout, err := parseDuration("forward.openimTimeout", f.OpenIMTimeout, DefaultOpenIMTimeout)
+	if err != nil {
+		return err
+	}
+	if openimTimeout > OpenIMMaxTimeout {
+		return configErr("forward.openimTimeout", "%s is above OpenIM's 15s HTTP client cap", openimTimeout)
+	}
+	if s.openimDL, err = parseDuration("forward.openimDeadline", f.OpenIMDeadline, DefaultOpenIMDeadline); err != nil {
+		return err
+	}
+	if s.openimDL >= openimTimeout {
+		return configErr("forward.openimDeadline", "%s is not below the OpenIM callback timeout %s", s.openimDL, openimTimeout)
+	}
+	if s.fallback, err = oneOf("forward.fallback", f.Fallback, ActionAllow, ActionAllow, ActionDeny); err != nil {
+		return err
+	}
+	s.fallbackEvents = map[string]string{}
+	for ev, action := range f.FallbackEvents {
+		a, aerr := oneOf("forward.fallbackEvents."+ev, action, ActionAllow, ActionAllow, ActionDeny)
+		if aerr != nil {
+			return aerr
+		}
+		s.fallbackEvents[ev] = a
+	}
+	if f.Path != "" && !strings.HasPrefix(f.Path, "/") {
+		return configErr("forward.path", "%q does not start with /", f.Path)
+	}
+	s.forwardPath = f.Path
+	s.maxReply = f.MaxReplyBytes
+	if s.maxReply == 0 {
+		s.maxReply = DefaultMaxBodyBytes
+	}
+	if s.maxReply < 0 {
+		return configErr("forward.maxReplyBytes", "%d is negative", f.MaxReplyBytes)
+	}
+	return nil
+}

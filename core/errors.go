@@ -1,0 +1,32 @@
+package core
+
+import "errors"
+
+// Sentinel errors. Yaegi mishandles custom error types, so every failure is
+// one of these, wrapped with context by fmt.Errorf("...: %w", ...).
+var (
+	// ErrConfig marks an invalid configuration.
+	ErrConfig = errors.New("invalid config")
+	// ErrMethod marks a request that is not a POST.
+	ErrMethod = errors.New("method not allowed")
+	// ErrTooLarge marks a body over the configured limit.
+	ErrTooLarge = errors.New("body too large")
+	// ErrBadBody marks a body that is not the JSON object the command needs.
+	ErrBadBody = errors.New("bad body")
+	// ErrNotCallback marks a request that carries no recognisable command.
+	ErrNotCallback = errors.New("not an IM callback")
+	// ErrCommandMismatch marks a Tencent body whose CallbackCommand differs from the query.
+	ErrCommandMismatch = errors.New("command mismatch")
+	// ErrAppID marks a Tencent SdkAppid that is missing or not the configured one.
+	ErrAppID = errors.New("sdkappid mismatch")
+	// ErrSignature marks a missing or wrong Tencent Sign.
+	ErrSignature = errors.New("bad signature")
+	// ErrStale marks a Tencent RequestTime outside the window.
+	ErrStale = errors.New("stale request time")
+	// ErrSecret marks a missing or wrong OpenIM shared secret.
+	ErrSecret = errors.New("bad secret")
+	// ErrSource marks a source address outside the allow list.
+	ErrSource = errors.New("source not allowed")
+	// ErrUpstream marks an upstream answer that could not be used.
+	ErrUpstream = errors.New("upstream failed")
+)

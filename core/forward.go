@@ -1,0 +1,288 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// NextFunc calls the gateway's next handler (Caddy reverse_proxy, a Traefik
+// service). It may return an error (Caddy) or report failure only through the
+// status it writes (Traefik).
+type NextFunc func(w http.ResponseWriter, r *http.Request) error
+
+// UpstreamReply is the normalized upstream protocol's answer.
+type UpstreamReply struct {
+	Decision string   `json:"decision"`
+	Code     int      `json:"code"`
+	Message  string   `json:"message"`
+	Refuse   []string `json:"refuse"`
+}
+
+// Forwarded request headers.
+const (
+	HeaderPlatform  = "X-Imgate-Platform"
+	HeaderEvent     = "X-Imgate-Event"
+	HeaderCommand   = "X-Imgate-Command"
+	HeaderGroup     = "X-Imgate-Group"
+	HeaderActor     = "X-Imgate-Actor"
+	HeaderRule      = "X-Imgate-Rule"
+	HeaderVerified  = "X-Imgate-Verified"
+	HeaderDeadline  = "X-Imgate-Deadline"
+	HeaderRequestID = "X-Imgate-Request-Id"
+)
+
+var requestSeq atomic.Int64
+
+// requestIDPrefix makes ids from different processes unlikely to collide.
+var requestIDPrefix = strconv.FormatInt(time.Now().UnixNano()%(1<<32), 36)
+
+// Deadline returns how long a forwarded callback of platform may take.
+func (e *Engine) Deadline(platform string) time.Duration {
+	if platform == PlatformTencent {
+		return e.set.tencentDL
+	}
+	return e.set.openimDL
+}
+
+// Forward sends a callback whose Outcome is ResultForward to next under the
+// platform deadline and turns the upstream's answer, or its failure, into
+// the platform reply. It always returns a finished Outcome before the
+// deadline has passed by more than scheduling noise.
+func (e *Engine) Forward(r *http.Request, out *Outcome, next NextFunc) *Outcome {
+	ev := out.Event
+	// Real time, not e.now: the deadline bounds real waiting.
+	deadline := time.Now().Add(e.Deadline(ev.Platform))
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
+	defer cancel()
+	up, err := e.upstreamRequest(ctx, r, out, deadline)
+	if err != nil {
+		return e.fallback(out, "encode", err)
+	}
+	capture := newCapture(e.set.maxReply)
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("upstream handler panicked: %v: %w", p, ErrUpstream)
+			}
+		}()
+		done <- next(capture, up)
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		capture.abandon()
+		return e.fallback(out, "timeout", fmt.Errorf("no answer within %s: %w", e.Deadline(ev.Platform), ErrUpstream))
+	}
+	status, body, overflow := capture.result()
+	if err != nil && status == 0 {
+		return e.fallback(out, "unreachable", fmt.Errorf("%s: %w", err.Error(), ErrUpstream))
+	}
+	if ctx.Err() != nil {
+		return e.fallback(out, "timeout", fmt.Errorf("no answer within %s: %w", e.Deadline(ev.Platform), ErrUpstream))
+	}
+	return e.resolve(out, status, body, overflow)
+}
+
+// upstreamRequest builds the request sent to next.
+func (e *Engine) upstreamRequest(ctx context.Context, r *http.Request, out *Outcome, deadline time.Time) (*http.Request, error) {
+	ev := out.Event
+	var body []byte
+	up := r.Clone(ctx)
+	if e.set.format == FormatNormalized {
+		var err error
+		if body, err = json.Marshal(ev); err != nil {
+			return nil, fmt.Errorf("encoding event: %s: %w", err.Error(), ErrUpstream)
+		}
+		up.URL.RawQuery = ""
+		up.RequestURI = ""
+		up.Header.Set("Content-Type", "application/json")
+	} else {
+		body = out.input.Body
+	}
+	if e.set.forwardPath != "" {
+		up.URL.Path, up.URL.RawPath = e.set.forwardPath, ""
+	}
+	up.Body = io.NopCloser(bytes.NewReader(body))
+	up.ContentLength = int64(len(body))
+	up.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	up.Header.Del("Content-Length")
+	h := up.Header
+	h.Set(HeaderPlatform, ev.Platform)
+	h.Set(HeaderEvent, ev.Event)
+	h.Set(HeaderCommand, ev.Command)
+	h.Set(HeaderGroup, ev.GroupID)
+	h.Set(HeaderActor, ev.Actor)
+	h.Set(HeaderRule, out.Rule)
+	h.Set(HeaderVerified, out.Verified)
+	h.Set(HeaderDeadline, strconv.FormatInt(deadline.UnixMilli(), 10))
+	id := r.Header.Get("operationID")
+	if id == "" {
+		id = requestIDPrefix + "-" + strconv.FormatInt(requestSeq.Add(1), 36)
+	}
+	h.Set(HeaderRequestID, id)
+	return up, nil
+}
+
+// resolve validates the upstream answer and encodes the platform reply.
+func (e *Engine) resolve(out *Outcome, status int, body []byte, overflow bool) *Outcome {
+	ev := out.Event
+	switch {
+	case status == 0:
+		return e.fallback(out, "empty", fmt.Errorf("upstream wrote nothing: %w", ErrUpstream))
+	case status < 200 || status > 299:
+		return e.fallback(out, "status_"+strconv.Itoa(status), fmt.Errorf("upstream answered HTTP %d: %w", status, ErrUpstream))
+	case overflow:
+		return e.fallback(out, "too_large", fmt.Errorf("upstream reply over %d bytes: %w", e.set.maxReply, ErrUpstream))
+	case len(bytes.TrimSpace(body)) == 0:
+		return e.fallback(out, "empty", fmt.Errorf("upstream answered an empty body: %w", ErrUpstream))
+	}
+	if !ev.before {
+		// The platform ignores the answer to after-callbacks; delivery is what counted.
+		e.encode(out, ResultAck, ActionAllow, 0, "", nil)
+		out.Upstream = true
+		return out
+	}
+	if e.set.format == FormatNative {
+		if err := validateNative(ev, body); err != nil {
+			return e.fallback(out, "invalid", err)
+		}
+		out.Result, out.Status, out.Body, out.Upstream = ResultAllow, http.StatusOK, bytes.TrimSpace(body), true
+		out.Decision = nativeDecision(ev, body)
+		if out.Decision == ActionDeny {
+			out.Result = ResultDeny
+		} else if out.Decision == "refuse" {
+			out.Result = ResultRefuse
+		}
+		return out
+	}
+	var reply UpstreamReply
+	if err := json.Unmarshal(body, &reply); err != nil {
+		return e.fallback(out, "invalid", fmt.Errorf("upstream reply is not JSON: %s: %w", err.Error(), ErrUpstream))
+	}
+	return e.applyUpstream(out, &reply)
+}
+
+// applyUpstream encodes a normalized upstream decision.
+func (e *Engine) applyUpstream(out *Outcome, reply *UpstreamReply) *Outcome {
+	ev := out.Event
+	decision := strings.ToLower(reply.Decision)
+	if decision != ActionAllow && decision != ActionDeny {
+		return e.fallback(out, "invalid", fmt.Errorf("upstream decision %q is not allow or deny: %w", reply.Decision, ErrUpstream))
+	}
+	out.Upstream = true
+	if decision == ActionAllow && len(reply.Refuse) == 0 {
+		e.encode(out, ResultAllow, ActionAllow, 0, "", nil)
+		return out
+	}
+	code := reply.Code
+	if ev.Platform == PlatformTencent {
+		if code == 0 {
+			code = DefaultTencentDenyCode
+		} else if !validTencentCode(code) {
+			return e.fallback(out, "invalid", fmt.Errorf("upstream code %d is not a Tencent reject code: %w", reply.Code, ErrUpstream))
+		}
+		if decision == ActionAllow && ev.partialRefusal {
+			e.encode(out, ResultRefuse, "refuse", 0, "", reply.Refuse)
+			return out
+		}
+	} else if code == 0 {
+		code = DefaultOpenIMDenyCode
+	} else if !validOpenIMCode(code) {
+		return e.fallback(out, "invalid", fmt.Errorf("upstream code %d is not an OpenIM errCode (5000-9999): %w", reply.Code, ErrUpstream))
+	}
+	// A platform or command that cannot refuse part denies the whole request.
+	e.encode(out, ResultDeny, ActionDeny, code, reply.Message, nil)
+	return out
+}
+
+// fallback encodes the configured fallback decision after an upstream failure.
+func (e *Engine) fallback(out *Outcome, reason string, err error) *Outcome {
+	ev := out.Event
+	out.Reason, out.Err, out.Upstream = reason, err, false
+	decision := e.set.fallback
+	if d, ok := e.set.fallbackEvents[ev.Event]; ok {
+		decision = d
+	}
+	if !ev.before || ev.Event == EventUnknown {
+		decision = ActionAllow
+	}
+	code := DefaultTencentDenyCode
+	if ev.Platform == PlatformOpenIM {
+		code = DefaultOpenIMDenyCode
+	}
+	e.encode(out, ResultFallback, decision, code, "", nil)
+	if !ev.before {
+		out.Decision = ResultAck
+	}
+	return out
+}
+
+// nativeReply is the union of both platforms' reply fields.
+type nativeReply struct {
+	ActionStatus *string  `json:"ActionStatus"`
+	ErrorCode    *int     `json:"ErrorCode"`
+	ErrorInfo    *string  `json:"ErrorInfo"`
+	Refused      []string `json:"RefusedMembers_Account"`
+	ActionCode   *int     `json:"actionCode"`
+	ErrCode      *int     `json:"errCode"`
+	NextCode     *int     `json:"nextCode"`
+}
+
+// validateNative checks that an upstream reply in the platform's own format
+// will be understood by the platform as the upstream meant it.
+func validateNative(ev *Event, body []byte) error {
+	var r nativeReply
+	if err := json.Unmarshal(body, &r); err != nil {
+		return fmt.Errorf("upstream reply is not JSON: %s: %w", err.Error(), ErrUpstream)
+	}
+	if ev.Platform == PlatformTencent {
+		if r.ActionStatus == nil || r.ErrorCode == nil || r.ErrorInfo == nil {
+			return fmt.Errorf("Tencent reply lacks ActionStatus, ErrorCode or ErrorInfo: %w", ErrUpstream)
+		}
+		code := *r.ErrorCode
+		if code != 0 && !validTencentCode(code) && !(code == 2 && ev.Command == "Group.CallbackBeforeSendMsg") {
+			return fmt.Errorf("Tencent ErrorCode %d is not 0, 1 or 10100-10200: %w", code, ErrUpstream)
+		}
+		return nil
+	}
+	if r.ActionCode == nil || r.NextCode == nil {
+		return fmt.Errorf("OpenIM reply lacks actionCode or nextCode: %w", ErrUpstream)
+	}
+	if *r.ActionCode == 0 && *r.NextCode == 1 && (r.ErrCode == nil || !validOpenIMCode(*r.ErrCode)) {
+		return fmt.Errorf("OpenIM rejection without an errCode in 5000-9999: %w", ErrUpstream)
+	}
+	if *r.ActionCode != 0 && *r.NextCode == 1 {
+		// OpenIM v3.7+ ignores this combination: the upstream meant deny, the platform would allow.
+		return fmt.Errorf("OpenIM reply with actionCode %d does not reject since v3.7: %w", *r.ActionCode, ErrUpstream)
+	}
+	return nil
+}
+
+func nativeDecision(ev *Event, body []byte) string {
+	var r nativeReply
+	if json.Unmarshal(body, &r) != nil {
+		return ""
+	}
+	if ev.Platform == PlatformTencent {
+		if *r.ErrorCode != 0 {
+			return ActionDeny
+		}
+		if len(r.Refused) > 0 {
+			return "refuse"
+		}
+		return ActionAllow
+	}
+	if *r.NextCode == 1 {
+		return ActionDeny
+	}
+	return ActionAllow
+}

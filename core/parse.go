@@ -1,0 +1,130 @@
+package core
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// unmarshalBody decodes a JSON object. Vendor documentation samples carry
+// "// comment" annotations; people paste them to try a gateway, so a body
+// that fails to parse is retried once with comments removed.
+func unmarshalBody(body []byte, v interface{}) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return fmt.Errorf("body is not a JSON object: %w", ErrBadBody)
+	}
+	err := json.Unmarshal(trimmed, v)
+	if err == nil {
+		return nil
+	}
+	if bytes.Contains(trimmed, []byte("//")) {
+		if clean := stripJSONComments(trimmed); json.Unmarshal(clean, v) == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: %w", err.Error(), ErrBadBody)
+}
+
+// cleanBody returns body as valid JSON for the Raw field: unchanged when it
+// is valid, without comments when only they made it invalid.
+func cleanBody(body []byte) []byte {
+	trimmed := bytes.TrimSpace(body)
+	if json.Valid(trimmed) {
+		return trimmed
+	}
+	clean := stripJSONComments(trimmed)
+	if json.Valid(clean) {
+		return clean
+	}
+	return nil
+}
+
+// stripJSONComments removes // line comments outside strings.
+func stripJSONComments(in []byte) []byte {
+	out := make([]byte, 0, len(in))
+	inString := false
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if inString {
+			out = append(out, c)
+			if c == '\\' && i+1 < len(in) {
+				i++
+				out = append(out, in[i])
+			} else if c == '"' {
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+		} else if c == '/' && i+1 < len(in) && in[i+1] == '/' {
+			nl := bytes.IndexByte(in[i:], '\n')
+			if nl < 0 {
+				break
+			}
+			i += nl - 1
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// queryValue returns the first value of key in a raw query without building
+// a map: the hot path reads three or four keys from a short query.
+func queryValue(rawQuery, key string) string {
+	for rawQuery != "" {
+		var pair string
+		if i := strings.IndexByte(rawQuery, '&'); i >= 0 {
+			pair, rawQuery = rawQuery[:i], rawQuery[i+1:]
+		} else {
+			pair, rawQuery = rawQuery, ""
+		}
+		k, v := pair, ""
+		if i := strings.IndexByte(pair, '='); i >= 0 {
+			k, v = pair[:i], pair[i+1:]
+		}
+		if k != key {
+			continue
+		}
+		if strings.IndexByte(v, '%') < 0 && strings.IndexByte(v, '+') < 0 {
+			return v
+		}
+		if u, err := url.QueryUnescape(v); err == nil {
+			return u
+		}
+		return v
+	}
+	return ""
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// parseEventTime accepts EventTime as a JSON number or a numeric string, as
+// Tencent's samples send both; anything else is ignored.
+func parseEventTime(raw json.RawMessage) int64 {
+	s := string(bytes.Trim(raw, `" `))
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil {
+			return 0
+		}
+		return int64(f)
+	}
+	return n
+}

@@ -1,0 +1,73 @@
+package core
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Serve answers one callback completely: it reads and decides the request,
+// forwards it through next when a rule says so, and writes the reply. It
+// returns the Outcome for the adapter to log and count. clientIP, when not
+// empty, replaces r.RemoteAddr for the source allow list (Caddy passes the
+// client IP it derived from trusted proxies). A panic is recovered into the
+// platform's continue reply when the platform is known, else HTTP 500.
+func (e *Engine) Serve(w http.ResponseWriter, r *http.Request, clientIP string, next NextFunc) (out *Outcome) {
+	start := time.Now()
+	written := false
+	defer func() {
+		if p := recover(); p != nil {
+			out = panicOutcome(out, p)
+			if !written {
+				e.write(w, out)
+			}
+		}
+		if out != nil {
+			out.Duration = time.Since(start)
+		}
+	}()
+	in, out := e.ReadInput(r)
+	if out == nil {
+		if clientIP != "" {
+			in.RemoteAddr = clientIP
+		}
+		out = e.Decide(in)
+		if out.Result == ResultForward {
+			out = e.Forward(r, out, next)
+		}
+	}
+	written = true
+	e.write(w, out)
+	return out
+}
+
+func (e *Engine) write(w http.ResponseWriter, out *Outcome) {
+	h := w.Header()
+	if out.Status == http.StatusOK {
+		h.Set("Content-Type", "application/json")
+	} else {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(out.Body)))
+	if e.cfg.DecisionHeader != "" {
+		h.Set(e.cfg.DecisionHeader, out.Result+"; rule="+out.Rule)
+	}
+	w.WriteHeader(out.Status)
+	w.Write(out.Body)
+}
+
+// panicOutcome keeps the platform answered after a bug: a known platform
+// gets its continue reply, anything else an honest 500.
+func panicOutcome(prev *Outcome, p interface{}) *Outcome {
+	err := fmt.Errorf("panic: %v: %w", p, ErrUpstream)
+	if prev != nil && prev.Event != nil && prev.Event.Platform != "" {
+		ev := prev.Event
+		body := openimAllowReply
+		if ev.Platform == PlatformTencent {
+			body = tencentAllowReply
+		}
+		return &Outcome{Result: ResultFallback, Status: http.StatusOK, Body: body, Event: ev, Rule: prev.Rule, Decision: ActionAllow, Reason: "panic", Err: err}
+	}
+	return &Outcome{Result: ResultError, Status: http.StatusInternalServerError, Body: []byte("imgate: internal error\n"), Reason: "panic", Err: err}
+}

@@ -1,0 +1,197 @@
+package core
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Tencent replies. The field order follows Tencent's documentation samples.
+var (
+	tencentAllowReply = []byte(`{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`)
+)
+
+type tencentMember struct {
+	MemberAccount string `json:"Member_Account"`
+}
+
+type tencentMsgElem struct {
+	MsgType    string `json:"MsgType"`
+	MsgContent struct {
+		Text string `json:"Text"`
+	} `json:"MsgContent"`
+}
+
+// tencentBody is the union of the fields imgate reads from any Group.*
+// callback; everything else is ignored.
+type tencentBody struct {
+	CallbackCommand    string           `json:"CallbackCommand"`
+	GroupID            string           `json:"GroupId"`
+	Type               string           `json:"Type"`
+	OperatorAccount    string           `json:"Operator_Account"`
+	OwnerAccount       string           `json:"Owner_Account"`
+	NewOwnerAccount    string           `json:"NewOwner_Account"`
+	RequestorAccount   string           `json:"Requestor_Account"`
+	FromAccount        string           `json:"From_Account"`
+	MemberAccount      string           `json:"Member_Account"`
+	Name               string           `json:"Name"`
+	MemberList         []tencentMember  `json:"MemberList"`
+	DestinationMembers []tencentMember  `json:"DestinationMembers"`
+	NewMemberList      []tencentMember  `json:"NewMemberList"`
+	ExitMemberList     []tencentMember  `json:"ExitMemberList"`
+	MsgBody            []tencentMsgElem `json:"MsgBody"`
+	EventTime          json.RawMessage  `json:"EventTime"`
+}
+
+// TencentSign returns hex(sha256(token + requestTime)), Tencent's callback
+// signature.
+func TencentSign(token, requestTime string) string {
+	sum := sha256.Sum256([]byte(token + requestTime))
+	return hex.EncodeToString(sum[:])
+}
+
+// verifyTencent checks SdkAppid, Sign and RequestTime. It returns what was
+// verified, for X-Imgate-Verified.
+func (e *Engine) verifyTencent(query string, now time.Time) (string, error) {
+	verified := "none"
+	if e.cfg.Tencent.AppID != "" {
+		appID := queryValue(query, "SdkAppid")
+		if subtle.ConstantTimeCompare([]byte(appID), []byte(e.cfg.Tencent.AppID)) != 1 {
+			if appID == "" {
+				return "", fmt.Errorf("SdkAppid missing: %w", ErrAppID)
+			}
+			return "", fmt.Errorf("SdkAppid %q is not the configured app: %w", appID, ErrAppID)
+		}
+		verified = "appid"
+	}
+	if e.cfg.Tencent.Token == "" {
+		return verified, nil
+	}
+	sign := queryValue(query, "Sign")
+	requestTime := queryValue(query, "RequestTime")
+	if sign == "" || requestTime == "" {
+		return "", fmt.Errorf("Sign or RequestTime missing: %w", ErrSignature)
+	}
+	want := TencentSign(e.cfg.Tencent.Token, requestTime)
+	if subtle.ConstantTimeCompare([]byte(strings.ToLower(sign)), []byte(want)) != 1 {
+		return "", fmt.Errorf("Sign does not match RequestTime: %w", ErrSignature)
+	}
+	secs, err := strconv.ParseInt(requestTime, 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("RequestTime %q is not unix seconds: %w", requestTime, ErrStale)
+	}
+	skew := now.Sub(time.Unix(secs, 0))
+	if skew > e.set.signWindow || skew < -e.set.signWindow {
+		return "", fmt.Errorf("RequestTime is %s away from now, window %s: %w", skew.Round(time.Second), e.set.signWindow, ErrStale)
+	}
+	if verified == "appid" {
+		return "appid,sign", nil
+	}
+	return "sign", nil
+}
+
+// decodeTencent fills ev from a Tencent body. command is the query's
+// CallbackCommand; the body's, when present, must agree.
+func decodeTencent(ev *Event, query string, body []byte) error {
+	var b tencentBody
+	if err := unmarshalBody(body, &b); err != nil {
+		return err
+	}
+	if b.CallbackCommand != "" && b.CallbackCommand != ev.Command {
+		return fmt.Errorf("query says %q, body says %q: %w", ev.Command, b.CallbackCommand, ErrCommandMismatch)
+	}
+	ev.AppID = queryValue(query, "SdkAppid")
+	ev.ClientIP = queryValue(query, "ClientIP")
+	ev.OptPlatform = normalizeOptPlatform(queryValue(query, "OptPlatform"))
+	ev.GroupID = b.GroupID
+	ev.GroupType = b.Type
+	ev.Actor = firstNonEmpty(b.RequestorAccount, b.FromAccount, b.OperatorAccount)
+	ev.Owner = firstNonEmpty(b.NewOwnerAccount, b.OwnerAccount)
+	ev.EventTime = parseEventTime(b.EventTime)
+	ev.Members = tencentMembers(&b)
+	ev.Text = tencentText(&b)
+	ev.partialRefusal = ev.Command == "Group.CallbackBeforeInviteJoinGroup"
+	return nil
+}
+
+func tencentMembers(b *tencentBody) []string {
+	list := b.DestinationMembers
+	if len(list) == 0 {
+		list = b.NewMemberList
+	}
+	if len(list) == 0 {
+		list = b.ExitMemberList
+	}
+	if len(list) == 0 {
+		list = b.MemberList
+	}
+	if len(list) == 0 {
+		// An applicant or a changed member is the one member the callback is about.
+		if one := firstNonEmpty(b.RequestorAccount, b.MemberAccount); one != "" {
+			return []string{one}
+		}
+		return nil
+	}
+	out := make([]string, 0, len(list))
+	for _, m := range list {
+		out = append(out, m.MemberAccount)
+	}
+	return out
+}
+
+func tencentText(b *tencentBody) string {
+	if len(b.MsgBody) == 0 {
+		return b.Name
+	}
+	var parts []string
+	for _, el := range b.MsgBody {
+		if el.MsgContent.Text != "" {
+			parts = append(parts, el.MsgContent.Text)
+		}
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts, "\n")
+}
+
+// normalizeOptPlatform folds the spellings Tencent uses for one platform.
+func normalizeOptPlatform(p string) string {
+	switch strings.ToLower(p) {
+	case "ios":
+		return "iOS"
+	case "mac", "macos":
+		return "Mac"
+	}
+	return p
+}
+
+// tencentReply encodes a Tencent reply. code 0 with refused members is a
+// partial refusal of invitees.
+func tencentReply(code int, info string, refused []string) []byte {
+	if code == 0 && info == "" && len(refused) == 0 {
+		return tencentAllowReply
+	}
+	reply := struct {
+		ActionStatus string   `json:"ActionStatus"`
+		ErrorInfo    string   `json:"ErrorInfo"`
+		ErrorCode    int      `json:"ErrorCode"`
+		Refused      []string `json:"RefusedMembers_Account,omitempty"`
+	}{"OK", info, code, refused}
+	out, err := json.Marshal(reply)
+	if err != nil {
+		// Strings and ints always marshal; keep the platform answered regardless.
+		return tencentAllowReply
+	}
+	return out
+}
+
+// validTencentCode reports whether code may reject a Tencent group callback.
+func validTencentCode(code int) bool {
+	return code == 1 || (code >= 10100 && code <= 10200)
+}
