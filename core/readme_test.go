@@ -1,0 +1,45 @@
+package core_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/imgate/imgate/core"
+	"github.com/imgate/imgate/internal/golden"
+)
+
+// TestReadmeEventTable keeps the README's command table true: every command
+// the code knows must appear in the row of its normalized event.
+func TestReadmeEventTable(t *testing.T) {
+	dir, err := golden.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(dir), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "| `group.") {
+			cells := strings.Split(line, "|")
+			rows[strings.Trim(strings.TrimSpace(cells[1]), "`")] = line
+		}
+	}
+	for _, r := range core.CommandTable() {
+		platform, command, event, phase := r[0], r[1], r[2], r[3]
+		row, ok := rows[event]
+		if !ok {
+			t.Errorf("README has no row for event %s", event)
+			continue
+		}
+		if !strings.Contains(row, "`"+command+"`") {
+			t.Errorf("README row %s lacks %s command %s", event, platform, command)
+		}
+		if !strings.Contains(row, "| "+phase+" |") {
+			t.Errorf("README row %s does not say %s", event, phase)
+		}
+	}
+}
