@@ -224,11 +224,7 @@ func (e *Engine) decode(in *Input, ev *Event) error {
 	} else {
 		err = decodeOpenIM(ev, in.Body)
 	}
-	if err != nil {
-		return err
-	}
-	ev.Raw = cleanBody(in.Body)
-	return nil
+	return err
 }
 
 // decideRules runs the rules and encodes the decision into out.

@@ -36,7 +36,8 @@ type Event struct {
 	ClientIP string `json:"clientIp,omitempty"`
 	// OptPlatform is Tencent's OptPlatform, normalized ("iOS", "Mac", ...).
 	OptPlatform string `json:"optPlatform,omitempty"`
-	// Raw is the original body.
+	// Raw is the original body (as valid JSON: documentation samples with
+	// // comments arrive without them). Filled when the event is forwarded.
 	Raw json.RawMessage `json:"raw"`
 
 	// before is true when the platform acts on the reply.

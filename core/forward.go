@@ -98,6 +98,11 @@ func (e *Engine) upstreamRequest(ctx context.Context, r *http.Request, out *Outc
 	var body []byte
 	up := r.Clone(ctx)
 	if e.set.format == FormatNormalized {
+		// Raw is filled only here: validating the body costs a second pass
+		// that decisions answered from rules do not need.
+		if ev.Raw == nil && out.input != nil {
+			ev.Raw = cleanBody(out.input.Body)
+		}
 		var err error
 		if body, err = json.Marshal(ev); err != nil {
 			return nil, fmt.Errorf("encoding event: %s: %w", err.Error(), ErrUpstream)
