@@ -1,0 +1,148 @@
+package report
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// RatioTarget compares one setup with another on every workload, using the
+// medians of the same run.
+type RatioTarget struct {
+	Label string
+	// Num and Den are setup IDs; the checked value is Num/Den.
+	Num, Den string
+	// Metric is "rps" (throughput) or "p99" (99th percentile latency).
+	Metric string
+	// Limit bounds the ratio: from below when AtLeast, else from above.
+	Limit   float64
+	AtLeast bool
+}
+
+// RatioTargets are the wrk targets of the benchmark issue.
+var RatioTargets = []RatioTarget{
+	{Label: "C ≥ 0.85 × B throughput", Num: "C", Den: "B", Metric: "rps", Limit: 0.85, AtLeast: true},
+	{Label: "C p99 ≤ 1.2 × B p99", Num: "C", Den: "B", Metric: "p99", Limit: 1.2},
+	{Label: "C ≥ 2 × D throughput", Num: "C", Den: "D", Metric: "rps", Limit: 2, AtLeast: true},
+	{Label: "E p99 ≤ 1.15 × D p99", Num: "E", Den: "D", Metric: "p99", Limit: 1.15},
+}
+
+// GoTarget bounds the median of in-process Go benchmarks whose
+// "<package> <name>" matches Match. A zero MaxNs or a negative MaxAllocs
+// leaves that bound out.
+type GoTarget struct {
+	Label     string  `json:"label"`
+	Match     string  `json:"match"`
+	MaxNs     float64 `json:"maxNs"`
+	MaxAllocs float64 `json:"maxAllocs"`
+}
+
+// GoTargets are the in-process targets of the benchmark issue.
+var GoTargets = []GoTarget{
+	{Label: "core before-join decision < 2 µs and < 10 allocs", Match: `(?i)/core Benchmark\S*(before-?apply-?join|before-?join|apply-?join)`, MaxNs: 2000, MaxAllocs: 10},
+	{Label: "interpreted plugin < 50 µs per callback", Match: `BenchmarkPluginInterpreted`, MaxNs: 50000, MaxAllocs: -1},
+}
+
+// Check is one target evaluated on one workload or benchmark.
+type Check struct {
+	Target string
+	// Subject is the workload or benchmark the value belongs to.
+	Subject string
+	Value   float64
+	Limit   float64
+	// Text shows the value against the limit, e.g. "0.91 (≥ 0.85)".
+	Text string
+	Met  bool
+	// Missing is true when a setup or benchmark needed was not measured.
+	Missing bool
+}
+
+func ratioOf(metric string, s Summary) float64 {
+	if metric == "p99" {
+		return float64(s.P99)
+	}
+	return s.RPS
+}
+
+// CheckRatios evaluates every ratio target on every workload, in order.
+func CheckRatios(sums map[string]map[string]Summary, workloads []Item, targets []RatioTarget) []Check {
+	var out []Check
+	for _, t := range targets {
+		for _, w := range workloads {
+			c := Check{Target: t.Label, Subject: w.ID, Limit: t.Limit}
+			num, okNum := sums[t.Num][w.ID]
+			den, okDen := sums[t.Den][w.ID]
+			if !okNum || !okDen || ratioOf(t.Metric, den) == 0 {
+				c.Missing, c.Text = true, "not measured"
+				out = append(out, c)
+				continue
+			}
+			c.Value = ratioOf(t.Metric, num) / ratioOf(t.Metric, den)
+			op := "≤"
+			c.Met = c.Value <= t.Limit
+			if t.AtLeast {
+				op = "≥"
+				c.Met = c.Value >= t.Limit
+			}
+			c.Text = fmt.Sprintf("%.2f (%s %.2f)", c.Value, op, t.Limit)
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// CheckGoBench evaluates the Go targets on every matching benchmark; a
+// target with no matching benchmark yields one Missing check.
+func CheckGoBench(sums []GoBenchSummary, targets []GoTarget) ([]Check, error) {
+	var out []Check
+	for _, t := range targets {
+		re, err := regexp.Compile(t.Match)
+		if err != nil {
+			return nil, fmt.Errorf("go target %q: %w", t.Label, err)
+		}
+		found := false
+		for _, s := range sums {
+			if !re.MatchString(s.Package + " " + s.Name) {
+				continue
+			}
+			found = true
+			c := Check{Target: t.Label, Subject: s.Name, Value: s.NsPerOp, Limit: t.MaxNs, Met: true}
+			c.Text = formatNs(s.NsPerOp)
+			if t.MaxNs > 0 {
+				c.Met = s.NsPerOp < t.MaxNs
+				c.Text += fmt.Sprintf(" (< %s)", formatNs(t.MaxNs))
+			}
+			if t.MaxAllocs >= 0 {
+				c.Met = c.Met && s.AllocsPerOp < t.MaxAllocs
+				c.Text += fmt.Sprintf(", %.0f allocs (< %.0f)", s.AllocsPerOp, t.MaxAllocs)
+			}
+			out = append(out, c)
+		}
+		if !found {
+			out = append(out, Check{Target: t.Label, Subject: "(no benchmark matched " + t.Match + ")", Missing: true, Text: "not measured"})
+		}
+	}
+	return out, nil
+}
+
+// formatNs prints a per-operation time with a readable unit.
+func formatNs(ns float64) string {
+	switch {
+	case ns >= 1e6:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.2f µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.0f ns", ns)
+}
+
+// formatLatency prints a wrk latency in µs or ms.
+func formatLatency(d time.Duration) string {
+	if d >= 10*time.Millisecond {
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+	if d >= time.Millisecond {
+		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%d µs", d/time.Microsecond)
+}
