@@ -1,0 +1,124 @@
+package traefikplugin
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/imgate/imgate/core"
+)
+
+// debugWriter writes through fmt.Print. Inside Traefik, Yaegi redirects the
+// fmt print functions to the interpreter's Stdout, which Traefik logs at
+// DEBUG level. A plain os.Stdout write would bypass Traefik's logger: Yaegi
+// v0.16.1 only swaps os.Stdout for the interpreter's writer when that
+// writer is an *os.File or YAEGI_SPECIAL_STDIO is set, and Traefik's is
+// neither (yaegi interp/use.go fixStdlib).
+type debugWriter struct{}
+
+// Write prints p unchanged.
+func (debugWriter) Write(p []byte) (int, error) {
+	return fmt.Print(string(p))
+}
+
+// logOutcome writes one line for every outcome an operator should see:
+// denials and refusals, fallbacks, verification failures, bad requests,
+// unknown commands, recovered panics, and one line per shadow rule hit.
+// Allowed and acknowledged callbacks are silent; the decision header serves
+// counting them. Upstream failures, verification failures and panics go to
+// the error stream (Traefik ERROR), the rest to the debug stream (Traefik
+// DEBUG). Request URLs, bodies and headers are never logged: they carry the
+// Tencent Sign and the OpenIM secret.
+func (m *Middleware) logOutcome(out *core.Outcome) {
+	if out == nil {
+		return
+	}
+	for _, hit := range out.Shadow {
+		line := m.line(out, "shadow", hit.Rule)
+		line = appendField(line, "action", hit.Action)
+		line = appendField(line, "decided", out.Result)
+		m.emit(m.debugLog, line)
+	}
+	var w io.Writer
+	switch out.Result {
+	case core.ResultFallback, core.ResultError, core.ResultUnauthorized, core.ResultForbidden:
+		w = m.errorLog
+	case core.ResultDeny, core.ResultRefuse, core.ResultUnknown,
+		core.ResultBadRequest, core.ResultTooLarge, core.ResultMethod:
+		w = m.debugLog
+	default:
+		return
+	}
+	line := m.line(out, out.Result, out.Rule)
+	if out.Result == core.ResultRefuse {
+		line = appendField(line, "refused", strconv.Itoa(len(out.Refused)))
+	}
+	if out.Err != nil {
+		line = appendField(line, "error", out.Err.Error())
+	}
+	m.emit(w, line)
+}
+
+// line starts a log line with the fields every line carries.
+func (m *Middleware) line(out *core.Outcome, result, rule string) []byte {
+	line := make([]byte, 0, 256)
+	line = append(line, "imgate"...)
+	line = appendField(line, "middleware", m.name)
+	line = appendField(line, "result", result)
+	var platform, command, event, group, actor string
+	if ev := out.Event; ev != nil {
+		platform, command, event, group, actor = ev.Platform, ev.Command, ev.Event, ev.GroupID, ev.Actor
+	}
+	line = appendField(line, "platform", platform)
+	line = appendField(line, "command", command)
+	line = appendField(line, "event", event)
+	line = appendField(line, "group", group)
+	line = appendField(line, "actor", actor)
+	line = appendField(line, "rule", rule)
+	line = appendField(line, "reason", out.Reason)
+	line = appendField(line, "upstream", strconv.FormatBool(out.Upstream))
+	line = appendField(line, "duration", formatDuration(out.Duration))
+	return line
+}
+
+// emit writes one finished line in a single Write, so concurrent requests
+// never interleave within a line. A failing log sink must not fail the
+// request, so its error is dropped.
+func (m *Middleware) emit(w io.Writer, line []byte) {
+	line = append(line, '\n')
+	_, _ = w.Write(line)
+}
+
+// appendField appends " key=value", quoting the value when it is empty or
+// holds spaces, quotes, '=', control or non-ASCII bytes: group ids, actors
+// and error texts come from the callback and must not forge extra fields or
+// lines (strconv.Quote keeps printable Unicode readable and escapes the rest).
+func appendField(line []byte, key, value string) []byte {
+	line = append(line, ' ')
+	line = append(line, key...)
+	line = append(line, '=')
+	if needsQuote(value) {
+		return strconv.AppendQuote(line, value)
+	}
+	return append(line, value...)
+}
+
+func needsQuote(value string) bool {
+	if value == "" {
+		return true
+	}
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		if c <= ' ' || c == '"' || c == '=' || c >= 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// formatDuration renders d in milliseconds with microsecond precision,
+// ASCII only ("0.042ms"), so log processors can parse it as a number.
+func formatDuration(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64) + "ms"
+}
