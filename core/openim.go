@@ -53,12 +53,35 @@ func openimCommandOf(path, query string) (cmd, rest string, inQuery bool) {
 	i := strings.LastIndexByte(trimmed, '/')
 	seg := trimmed[i+1:]
 	if !strings.HasPrefix(strings.ToLower(seg), "callback") {
+		if _, glued := querySecret(query); glued != "" {
+			return glued, path, true
+		}
 		return "", path, false
 	}
 	if i < 0 {
 		return seg, "", false
 	}
 	return seg, trimmed[:i], false
+}
+
+// querySecret returns the "secret" query parameter and the command OpenIM
+// glued onto it. OpenIM appends the command to the configured URL as plain
+// text (v3.5+: url + "/" + command; v3.0–3.4: url + "?command=" + command),
+// so a URL configured as ".../openim?secret=s" arrives with the query
+// "secret=s/<command>" or "secret=s?command=<command>".
+func querySecret(query string) (secret, cmd string) {
+	v := queryValue(query, "secret")
+	if i := strings.Index(v, "?command="); i >= 0 {
+		return v[:i], v[i+len("?command="):]
+	}
+	if i := strings.IndexByte(v, '/'); i >= 0 {
+		cmd = v[i+1:]
+		if j := strings.IndexByte(cmd, '?'); j >= 0 {
+			cmd = cmd[:j]
+		}
+		return v[:i], cmd
+	}
+	return v, ""
 }
 
 // verifyOpenIM checks the source address and the shared secret carried in
@@ -76,7 +99,7 @@ func (e *Engine) verifyOpenIM(rest, query, remote string) (string, error) {
 		done = append(done, "source")
 	}
 	if secret := e.cfg.OpenIM.Secret; secret != "" {
-		got := queryValue(query, "secret")
+		got, _ := querySecret(query)
 		if got == "" {
 			trimmed := strings.TrimRight(rest, "/")
 			got = trimmed[strings.LastIndexByte(trimmed, '/')+1:]
