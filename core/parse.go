@@ -3,10 +3,12 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // unmarshalBody decodes a JSON object. Vendor documentation samples carry
@@ -17,16 +19,55 @@ func unmarshalBody(body []byte, v interface{}) error {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return fmt.Errorf("body is not a JSON object: %w", ErrBadBody)
 	}
-	err := json.Unmarshal(trimmed, v)
+	err := decodeJSON(trimmed, v)
 	if err == nil {
 		return nil
 	}
 	if bytes.Contains(trimmed, []byte("//")) {
-		if clean := stripJSONComments(trimmed); json.Unmarshal(clean, v) == nil {
+		if clean := stripJSONComments(trimmed); decodeJSON(clean, v) == nil {
 			return nil
 		}
 	}
 	return fmt.Errorf("%s: %w", err.Error(), ErrBadBody)
+}
+
+// bodyDecoder is a json.Decoder over a resettable reader. json.Unmarshal
+// allocates a fresh decode state, error context, field stack and parser
+// stack on every call, four of the hot path's allocations; a reused Decoder
+// keeps them. fed counts the bytes given to the decoder so far, to tell a
+// body that is exactly one JSON value from one with data after it.
+type bodyDecoder struct {
+	rd  *bytes.Reader
+	dec *json.Decoder
+	fed int64
+}
+
+var bodyDecoders sync.Pool
+
+// errTrailingData mirrors json.Unmarshal's refusal of data after the value.
+var errTrailingData = errors.New("invalid character after top-level value")
+
+// decodeJSON behaves like json.Unmarshal(data, v) for data without leading
+// or trailing space. A decoder that failed is dropped, never reused: its
+// buffer or error state may be left over from the bad input.
+func decodeJSON(data []byte, v interface{}) error {
+	var d *bodyDecoder
+	if p := bodyDecoders.Get(); p != nil {
+		d = p.(*bodyDecoder)
+	} else {
+		d = &bodyDecoder{rd: bytes.NewReader(nil)}
+		d.dec = json.NewDecoder(d.rd)
+	}
+	d.rd.Reset(data)
+	d.fed += int64(len(data))
+	if err := d.dec.Decode(v); err != nil {
+		return err
+	}
+	if d.dec.InputOffset() != d.fed {
+		return errTrailingData
+	}
+	bodyDecoders.Put(d)
+	return nil
 }
 
 // cleanBody returns body as valid JSON for the Raw field: unchanged when it

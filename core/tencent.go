@@ -161,11 +161,13 @@ func tencentText(b *tencentBody) string {
 }
 
 // normalizeOptPlatform folds the spellings Tencent uses for one platform.
+// EqualFold rather than ToLower: this runs on every callback and ToLower
+// allocates for "iOS".
 func normalizeOptPlatform(p string) string {
-	switch strings.ToLower(p) {
-	case "ios":
+	switch {
+	case strings.EqualFold(p, "ios"):
 		return "iOS"
-	case "mac", "macos":
+	case strings.EqualFold(p, "mac"), strings.EqualFold(p, "macos"):
 		return "Mac"
 	}
 	return p
