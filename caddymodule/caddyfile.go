@@ -1,0 +1,461 @@
+package caddymodule
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/imgate/imgate/core"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("imgate", parseCaddyfile)
+	// imgate answers or forwards to reverse_proxy, so it must run before it;
+	// ordering it here spares users an `order` line.
+	httpcaddyfile.RegisterDirectiveOrder("imgate", httpcaddyfile.Before, "reverse_proxy")
+}
+
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	m := new(Handler)
+	err := m.UnmarshalCaddyfile(h.Dispenser)
+	return m, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Every
+// subdirective is the snake_case spelling of its JSON key; the only
+// reshaped keys are lists (one `list` block per list), rules (one `rule`
+// block per rule, in order) and forward.fallbackEvents (one
+// `fallback_event` line per event). Syntax:
+//
+//	imgate [<matcher>] {
+//	    name                 <name>
+//	    platform             auto|tencent|openim
+//	    tencent {
+//	        app_id      <sdkappid>
+//	        token       <token>
+//	        sign_window <duration>
+//	    }
+//	    openim {
+//	        secret        <secret>
+//	        allowed_cidrs <cidr...>
+//	    }
+//	    list <name> [<id...>] {
+//	        values <id...>
+//	        file   <path>
+//	    }
+//	    rule [<name>] {
+//	        events      <event...>
+//	        platforms   tencent|openim...
+//	        groups      <id|@list...>
+//	        group_types <type...>
+//	        actors      <id|@list...>
+//	        members     <id|@list...>
+//	        text        <regexp>
+//	        max_members <n>
+//	        rate        <n>/<duration>
+//	        rate_by     actor|group
+//	        action      allow|deny|forward
+//	        code        <code>
+//	        message     <text>
+//	        shadow
+//	    }
+//	    default_action       allow|deny|forward
+//	    forward {
+//	        format           normalized|native
+//	        tencent_deadline <duration>
+//	        openim_deadline  <duration>
+//	        openim_timeout   <duration>
+//	        fallback         allow|deny
+//	        fallback_event   <event> allow|deny
+//	        path             <path>
+//	        max_reply_bytes  <n>
+//	    }
+//	    max_body_bytes       <n>
+//	    rate_limit_max_keys  <n>
+//	    list_reload_interval <duration>
+//	    decision_header      <header>
+//	}
+//
+// Values are checked for form here (durations, numbers, choices, code
+// ranges) so mistakes point at the Caddyfile line; the rest (list files,
+// regular expressions, per-platform code ranges, deadlines against
+// budgets) is checked by core when the config is provisioned.
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // the directive name
+	if d.NextArg() {
+		return d.Errf("imgate takes no arguments, only a block; got %q", d.Val())
+	}
+	p := blockParser{d: d, seen: map[string]bool{}}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		key := d.Val()
+		var err error
+		switch key {
+		case "name":
+			err = p.word(key, &h.Name)
+		case "platform":
+			err = p.choice(key, &h.Platform, core.PlatformAuto, core.PlatformTencent, core.PlatformOpenIM)
+		case "tencent":
+			err = p.once(key, func() error { return parseTencent(d, &h.Tencent) })
+		case "openim":
+			err = p.once(key, func() error { return parseOpenIM(d, &h.OpenIM) })
+		case "list":
+			err = parseList(d, &h.Config)
+		case "rule":
+			err = parseRule(d, &h.Config)
+		case "default_action":
+			err = p.choice(key, &h.DefaultAction, core.ActionAllow, core.ActionDeny, core.ActionForward)
+		case "forward":
+			err = p.once(key, func() error { return parseForward(d, &h.Forward) })
+		case "max_body_bytes":
+			err = p.count(key, &h.MaxBodyBytes)
+		case "rate_limit_max_keys":
+			err = p.count(key, &h.RateLimitMaxKeys)
+		case "list_reload_interval":
+			err = p.duration(key, &h.ListReloadInterval)
+		case "decision_header":
+			err = p.word(key, &h.DecisionHeader)
+		default:
+			err = unknown(d, "imgate")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseTencent(d *caddyfile.Dispenser, c *core.TencentConfig) error {
+	if d.NextArg() {
+		return d.Errf("tencent takes a block, not arguments; got %q", d.Val())
+	}
+	p := blockParser{d: d, seen: map[string]bool{}}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch key := d.Val(); key {
+		case "app_id":
+			if err = p.word(key, &c.AppID); err == nil && !isDigits(c.AppID) && !isPlaceholder(c.AppID) {
+				err = d.Errf("app_id %q is not a numeric SDKAppID", c.AppID)
+			}
+		case "token":
+			err = p.word(key, &c.Token)
+		case "sign_window":
+			err = p.duration(key, &c.SignWindow)
+		default:
+			err = unknown(d, "tencent")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseOpenIM(d *caddyfile.Dispenser, c *core.OpenIMConfig) error {
+	if d.NextArg() {
+		return d.Errf("openim takes a block, not arguments; got %q", d.Val())
+	}
+	p := blockParser{d: d, seen: map[string]bool{}}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch key := d.Val(); key {
+		case "secret":
+			err = p.word(key, &c.Secret)
+		case "allowed_cidrs":
+			err = p.words(key, &c.AllowedCIDRs)
+		default:
+			err = unknown(d, "openim")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseList reads `list <name> [<id...>] { values ...; file ... }`.
+func parseList(d *caddyfile.Dispenser, cfg *core.Config) error {
+	if !d.NextArg() {
+		return d.Errf("list needs a name: list <name> [<id...>] { values <id...>; file <path> }")
+	}
+	name := d.Val()
+	if _, dup := cfg.Lists[name]; dup {
+		return d.Errf("list %q is already defined", name)
+	}
+	lc := core.ListConfig{Values: d.RemainingArgs()}
+	p := blockParser{d: d, seen: map[string]bool{}}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch key := d.Val(); key {
+		case "values":
+			err = p.words(key, &lc.Values)
+		case "file":
+			err = p.word(key, &lc.File)
+		default:
+			err = unknown(d, "list")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if cfg.Lists == nil {
+		cfg.Lists = map[string]core.ListConfig{}
+	}
+	cfg.Lists[name] = lc
+	return nil
+}
+
+// parseRule reads `rule [<name>] { ... }` and appends it, keeping order.
+func parseRule(d *caddyfile.Dispenser, cfg *core.Config) error {
+	var rc core.RuleConfig
+	if d.NextArg() {
+		rc.Name = d.Val()
+		for _, r := range cfg.Rules {
+			if r.Name == rc.Name {
+				return d.Errf("rule %q is already defined", rc.Name)
+			}
+		}
+	}
+	if d.NextArg() {
+		return d.Errf("rule takes one name and a block; unexpected %q", d.Val())
+	}
+	p := blockParser{d: d, seen: map[string]bool{}}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch key := d.Val(); key {
+		case "events":
+			err = p.words(key, &rc.Events)
+		case "platforms":
+			err = p.words(key, &rc.Platforms)
+			for _, v := range rc.Platforms {
+				if err == nil && v != core.PlatformTencent && v != core.PlatformOpenIM {
+					err = d.Errf("platforms: %q is not tencent or openim", v)
+				}
+			}
+		case "groups":
+			err = p.words(key, &rc.Groups)
+		case "group_types":
+			err = p.words(key, &rc.GroupTypes)
+		case "actors":
+			err = p.words(key, &rc.Actors)
+		case "members":
+			err = p.words(key, &rc.Members)
+		case "text":
+			err = p.word(key, &rc.Text)
+		case "max_members":
+			err = p.count(key, &rc.MaxMembers)
+		case "rate":
+			if err = p.word(key, &rc.Rate); err == nil {
+				err = checkRate(d, rc.Rate)
+			}
+		case "rate_by":
+			err = p.choice(key, &rc.RateBy, "actor", "group")
+		case "action":
+			err = p.choice(key, &rc.Action, core.ActionAllow, core.ActionDeny, core.ActionForward)
+		case "code":
+			if err = p.count(key, &rc.Code); err == nil && !validCode(rc.Code) {
+				err = d.Errf("code %d is neither a Tencent reject code (1 or 10100-10200) nor an OpenIM errCode (5000-9999)", rc.Code)
+			}
+		case "message":
+			err = p.word(key, &rc.Message)
+		case "shadow":
+			err = p.flag(key, &rc.Shadow)
+		default:
+			err = unknown(d, "rule")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if rc.Action == "" {
+		return d.Errf("rule %q has no action; add: action allow|deny|forward", rc.Name)
+	}
+	cfg.Rules = append(cfg.Rules, rc)
+	return nil
+}
+
+func parseForward(d *caddyfile.Dispenser, c *core.ForwardConfig) error {
+	if d.NextArg() {
+		return d.Errf("forward takes a block, not arguments; got %q", d.Val())
+	}
+	p := blockParser{d: d, seen: map[string]bool{}}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch key := d.Val(); key {
+		case "format":
+			err = p.choice(key, &c.Format, core.FormatNormalized, core.FormatNative)
+		case "tencent_deadline":
+			err = p.duration(key, &c.TencentDeadline)
+		case "openim_deadline":
+			err = p.duration(key, &c.OpenIMDeadline)
+		case "openim_timeout":
+			err = p.duration(key, &c.OpenIMTimeout)
+		case "fallback":
+			err = p.choice(key, &c.Fallback, core.ActionAllow, core.ActionDeny)
+		case "fallback_event":
+			err = parseFallbackEvent(d, c)
+		case "path":
+			if err = p.word(key, &c.Path); err == nil && !strings.HasPrefix(c.Path, "/") {
+				err = d.Errf("path %q does not start with /", c.Path)
+			}
+		case "max_reply_bytes":
+			err = p.count(key, &c.MaxReplyBytes)
+		default:
+			err = unknown(d, "forward")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseFallbackEvent reads `fallback_event <event> allow|deny`.
+func parseFallbackEvent(d *caddyfile.Dispenser, c *core.ForwardConfig) error {
+	var event, decision string
+	if !d.Args(&event, &decision) || d.NextArg() {
+		return d.Errf("fallback_event takes an event and a decision: fallback_event <event> allow|deny")
+	}
+	if decision != core.ActionAllow && decision != core.ActionDeny {
+		return d.Errf("fallback_event %s: %q is not allow or deny", event, decision)
+	}
+	if _, dup := c.FallbackEvents[event]; dup {
+		return d.Errf("fallback_event %s is already set", event)
+	}
+	if c.FallbackEvents == nil {
+		c.FallbackEvents = map[string]string{}
+	}
+	c.FallbackEvents[event] = decision
+	return nil
+}
+
+// blockParser reads the subdirectives of one block and rejects a
+// single-valued subdirective given twice.
+type blockParser struct {
+	d    *caddyfile.Dispenser
+	seen map[string]bool
+}
+
+func (p blockParser) once(key string, parse func() error) error {
+	if p.seen[key] {
+		return p.d.Errf("%s is already specified in this block", key)
+	}
+	p.seen[key] = true
+	return parse()
+}
+
+// word reads exactly one argument.
+func (p blockParser) word(key string, dst *string) error {
+	return p.once(key, func() error {
+		if !p.d.NextArg() {
+			return p.d.Errf("%s needs one value", key)
+		}
+		*dst = p.d.Val()
+		if p.d.NextArg() {
+			return p.d.Errf("%s takes one value; unexpected %q (quote values containing spaces)", key, p.d.Val())
+		}
+		return nil
+	})
+}
+
+// words reads one or more arguments; repeated lines append.
+func (p blockParser) words(key string, dst *[]string) error {
+	args := p.d.RemainingArgs()
+	if len(args) == 0 {
+		return p.d.Errf("%s needs at least one value", key)
+	}
+	*dst = append(*dst, args...)
+	return nil
+}
+
+func (p blockParser) choice(key string, dst *string, allowed ...string) error {
+	if err := p.word(key, dst); err != nil {
+		return err
+	}
+	for _, a := range allowed {
+		if *dst == a {
+			return nil
+		}
+	}
+	return p.d.Errf("%s: %q is not one of %s", key, *dst, strings.Join(allowed, ", "))
+}
+
+func (p blockParser) duration(key string, dst *string) error {
+	if err := p.word(key, dst); err != nil {
+		return err
+	}
+	if d, err := time.ParseDuration(*dst); err != nil || d <= 0 {
+		return p.d.Errf("%s: %q is not a positive duration such as 1500ms or 5s", key, *dst)
+	}
+	return nil
+}
+
+// count reads a non-negative integer.
+func (p blockParser) count(key string, dst *int) error {
+	var s string
+	if err := p.word(key, &s); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return p.d.Errf("%s: %q is not a non-negative whole number", key, s)
+	}
+	*dst = n
+	return nil
+}
+
+// flag reads a subdirective that takes no value.
+func (p blockParser) flag(key string, dst *bool) error {
+	return p.once(key, func() error {
+		if p.d.NextArg() {
+			return p.d.Errf("%s takes no value; unexpected %q", key, p.d.Val())
+		}
+		*dst = true
+		return nil
+	})
+}
+
+func unknown(d *caddyfile.Dispenser, block string) error {
+	return d.Errf("unrecognized %s subdirective %q", block, d.Val())
+}
+
+// checkRate checks the N/duration form; core checks it again with the key.
+func checkRate(d *caddyfile.Dispenser, spec string) error {
+	count, per, ok := strings.Cut(spec, "/")
+	n, err := strconv.ParseFloat(count, 64)
+	if !ok || err != nil || n <= 0 {
+		return d.Errf("rate %q is not <count>/<duration> such as 5/1m", spec)
+	}
+	if per != "" && (per[0] < '0' || per[0] > '9') {
+		per = "1" + per // "10/m" means per one minute
+	}
+	if dur, err := time.ParseDuration(per); err != nil || dur <= 0 {
+		return d.Errf("rate %q: %q is not a positive duration", spec, per)
+	}
+	return nil
+}
+
+// validCode accepts a code valid on at least one platform; core checks it
+// against the platforms the rule applies to.
+func validCode(code int) bool {
+	return code == 1 || code >= 10100 && code <= 10200 || code >= 5000 && code <= 9999
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isPlaceholder(s string) bool {
+	return strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}")
+}
+
+// Interface guard.
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

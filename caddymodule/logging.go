@@ -1,0 +1,95 @@
+package caddymodule
+
+import (
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/imgate/imgate/core"
+)
+
+// logLevel picks how loudly an outcome is logged: what the operator must
+// see (denials, refusals, fallbacks, failed verification, bad and unknown
+// requests, shadow hits) at info or above, routine answers at debug.
+func logLevel(out *core.Outcome) zapcore.Level {
+	switch out.Result {
+	case core.ResultError:
+		return zapcore.ErrorLevel
+	case core.ResultFallback, core.ResultUnauthorized, core.ResultForbidden:
+		return zapcore.WarnLevel
+	case core.ResultDeny, core.ResultRefuse, core.ResultUnknown,
+		core.ResultBadRequest, core.ResultTooLarge, core.ResultMethod:
+		return zapcore.InfoLevel
+	}
+	if len(out.Shadow) > 0 {
+		return zapcore.InfoLevel
+	}
+	return zapcore.DebugLevel
+}
+
+// logMessages are the log line messages by result.
+var logMessages = map[string]string{
+	core.ResultAllow:        "callback allowed",
+	core.ResultDeny:         "callback denied",
+	core.ResultRefuse:       "invitees refused",
+	core.ResultAck:          "callback acknowledged",
+	core.ResultUnknown:      "unknown callback command",
+	core.ResultFallback:     "upstream failed, fallback decision sent",
+	core.ResultBadRequest:   "bad callback request",
+	core.ResultTooLarge:     "callback body too large",
+	core.ResultMethod:       "callback method not allowed",
+	core.ResultUnauthorized: "callback verification failed",
+	core.ResultForbidden:    "callback verification failed",
+	core.ResultError:        "internal error answering callback",
+}
+
+// logOutcome writes one structured line for the outcome. It never logs the
+// query string, the Sign, tokens or secrets: only the fields below, whose
+// error texts core keeps free of credentials.
+func (h *Handler) logOutcome(out *core.Outcome) {
+	level := logLevel(out)
+	ce := h.logger.Check(level, logMessages[out.Result])
+	if ce == nil {
+		return
+	}
+	fields := make([]zap.Field, 0, 14)
+	if ev := out.Event; ev != nil {
+		fields = append(fields,
+			zap.String("platform", ev.Platform),
+			zap.String("command", ev.Command),
+			zap.String("event", ev.Event),
+			zap.String("group", ev.GroupID),
+			zap.String("actor", ev.Actor),
+		)
+	}
+	fields = append(fields,
+		zap.String("result", out.Result),
+		zap.String("rule", out.Rule),
+		zap.Duration("duration", out.Duration),
+	)
+	if out.Decision != "" {
+		fields = append(fields, zap.String("decision", out.Decision))
+	}
+	if out.Verified != "" {
+		fields = append(fields, zap.String("verified", out.Verified))
+	}
+	if out.Upstream {
+		fields = append(fields, zap.Bool("upstream", true))
+	}
+	if len(out.Refused) > 0 {
+		fields = append(fields, zap.Strings("refused", out.Refused))
+	}
+	if len(out.Shadow) > 0 {
+		hits := make([]string, len(out.Shadow))
+		for i, s := range out.Shadow {
+			hits[i] = s.Rule + ":" + s.Action
+		}
+		fields = append(fields, zap.Strings("shadow", hits))
+	}
+	if out.Reason != "" {
+		fields = append(fields, zap.String("reason", out.Reason))
+	}
+	if out.Err != nil {
+		fields = append(fields, zap.String("error", out.Err.Error()))
+	}
+	ce.Write(fields...)
+}

@@ -1,0 +1,56 @@
+package caddymodule
+
+import (
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/imgate/imgate/core"
+)
+
+// engines holds one engine per distinct (name, config) across config
+// loads. Caddy provisions the new config before cleaning up the old one, so
+// an unchanged handler finds its engine here and keeps its rate-limit
+// buckets and list state through `caddy reload`; the last Cleanup that
+// releases a key drops the engine.
+var engines = caddy.NewUsagePool()
+
+// pooledEngine adapts *core.Engine to caddy.Destructor. The engine owns no
+// goroutine, timer or open file (list files are re-read on demand), so
+// there is nothing to stop: dropping the reference frees it.
+type pooledEngine struct {
+	engine *core.Engine
+}
+
+// Destruct implements caddy.Destructor.
+func (p *pooledEngine) Destruct() error { return nil }
+
+// poolKey identifies an engine by handler name and config fingerprint.
+func poolKey(name string, cfg core.Config) string {
+	return core.Fingerprint(cfg) + "/" + name
+}
+
+// loadEngine returns the engine for key, building it from cfg when no
+// loaded config holds one. Every successful call must be paired with
+// releaseEngine(key).
+func loadEngine(key string, cfg core.Config) (*core.Engine, error) {
+	val, loaded, err := engines.LoadOrNew(key, func() (caddy.Destructor, error) {
+		e, err := core.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return &pooledEngine{engine: e}, nil
+	})
+	if err != nil {
+		if loaded {
+			// A concurrent load of the same failing config took a reference.
+			_, _ = engines.Delete(key)
+		}
+		return nil, err
+	}
+	return val.(*pooledEngine).engine, nil
+}
+
+// releaseEngine drops one reference to key's engine.
+func releaseEngine(key string) error {
+	_, err := engines.Delete(key)
+	return err
+}
