@@ -1,0 +1,44 @@
+// Command statusquo is the business service of benchmark setups D and E:
+// what an app runs today to answer IM group callbacks. It parses each
+// callback and applies the rules of an imgate config with core.Engine, so
+// its decisions are exactly imgate's. It answers two protocols:
+//
+//   - any path but -decide-path: the platform's native callback (setup D,
+//     Caddy reverse_proxy in front), answered in the platform's reply format;
+//   - -decide-path: imgate's normalized forward format (setup E, Caddy +
+//     imgate forwarding), a core.Event answered with {"decision",...}.
+//
+//	go run ./bench/statusquo -addr 127.0.0.1:18090 -rules bench/configs/rules.json
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"log"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/imgate/imgate/core"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:18090", "listen address (loopback only)")
+	rules := flag.String("rules", "bench/configs/rules.json", "imgate config (core.Config JSON) whose rules to apply")
+	decidePath := flag.String("decide-path", "/imgate/decide", "path of the normalized forward protocol")
+	flag.Parse()
+	raw, err := os.ReadFile(*rules)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var cfg core.Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		log.Fatalf("%s: %v", *rules, err)
+	}
+	h, err := NewService(cfg, *decidePath)
+	if err != nil {
+		log.Fatalf("%s: %v", *rules, err)
+	}
+	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	log.Fatal(srv.ListenAndServe())
+}
