@@ -7,10 +7,12 @@ import (
 
 // capture is the ResponseWriter handed to the next handler when forwarding:
 // it buffers the upstream's answer so that imgate can validate it before the
-// platform sees anything. It is deliberately not a Flusher or Hijacker:
-// callback replies are small JSON documents, never streams. After abandon
-// (deadline passed) further writes are discarded, so a late upstream cannot
-// touch a reply that was already sent.
+// platform sees anything. Callback replies are small JSON documents, never
+// streams: Flush is accepted and does nothing (proxies flush when they see
+// trailers or event streams), and it is deliberately not a Hijacker, so a
+// protocol upgrade fails inside the proxy. After abandon (deadline passed)
+// further writes are discarded, so a late upstream cannot touch a reply
+// that was already sent.
 type capture struct {
 	mu        sync.Mutex
 	header    http.Header
@@ -31,10 +33,15 @@ func (c *capture) Header() http.Header { return c.header }
 func (c *capture) WriteHeader(status int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.status == 0 && !c.abandoned {
+	// 1xx are interim (103 Early Hints relayed by proxies): the final
+	// status follows.
+	if c.status == 0 && !c.abandoned && status >= 200 {
 		c.status = status
 	}
 }
+
+// Flush does nothing: the reply is buffered until next returns.
+func (c *capture) Flush() {}
 
 func (c *capture) Write(p []byte) (int, error) {
 	c.mu.Lock()

@@ -68,13 +68,16 @@ type Outcome struct {
 }
 
 // Engine decides callbacks for one configuration. It is safe for concurrent
-// use and starts no goroutine of its own.
+// use and keeps no goroutine of its own: the only goroutines it starts run
+// one forwarded request each and end by the platform deadline.
 type Engine struct {
 	cfg   Config
 	set   *settings
 	rules []*rule
 	lists map[string]*List
 	now   func() time.Time
+	// deliveries bounds after-callbacks forwarded in the background.
+	deliveries *deliveries
 }
 
 // New validates cfg and compiles it. Errors name the config key and the reason.
@@ -83,7 +86,7 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, set: s, lists: map[string]*List{}, now: time.Now}
+	e := &Engine{cfg: cfg, set: s, lists: map[string]*List{}, now: time.Now, deliveries: newDeliveries(MaxBackgroundDeliveries)}
 	for name, lc := range cfg.Lists {
 		l, lerr := newList(name, lc, s.listReload)
 		if lerr != nil {

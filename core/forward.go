@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -56,40 +57,113 @@ func (e *Engine) Deadline(platform string) time.Duration {
 // platform deadline and turns the upstream's answer, or its failure, into
 // the platform reply. It always returns a finished Outcome before the
 // deadline has passed by more than scheduling noise.
+//
+// After-callbacks, whose answer the platform ignores, are acknowledged at
+// once and delivered in the background while a delivery slot is free (see
+// Deliveries); when all slots are busy they are delivered inline under the
+// same deadline, so a slow upstream slows the platform down instead of
+// growing memory.
 func (e *Engine) Forward(r *http.Request, out *Outcome, next NextFunc) *Outcome {
 	ev := out.Event
+	if next == nil {
+		return e.fallback(out, "unreachable", fmt.Errorf("no next handler to forward to: %w", ErrUpstream))
+	}
+	limit := e.Deadline(ev.Platform)
 	// Real time, not e.now: the deadline bounds real waiting.
-	deadline := time.Now().Add(e.Deadline(ev.Platform))
+	deadline := time.Now().Add(limit)
+	if !ev.before && e.deliveries != nil && e.deliveries.acquire() {
+		// The request context ends when the gateway's handler returns; the
+		// delivery keeps its values (Caddy's reverse_proxy reads them) but
+		// not its cancellation, and gets its own deadline instead.
+		ctx, cancel := context.WithDeadline(context.WithoutCancel(r.Context()), deadline)
+		up, err := e.upstreamRequest(ctx, r, out, deadline)
+		if err != nil {
+			cancel()
+			e.deliveries.release(e.fallback(out, "encode", err))
+			return out
+		}
+		background := *out
+		go e.deliverInBackground(ctx, cancel, up, &background, next)
+		e.encode(out, ResultAck, ActionAllow, 0, "", nil)
+		return out
+	}
+	if !ev.before && e.deliveries != nil {
+		e.deliveries.inline.Add(1)
+	}
 	ctx, cancel := context.WithDeadline(r.Context(), deadline)
-	defer cancel()
 	up, err := e.upstreamRequest(ctx, r, out, deadline)
 	if err != nil {
+		cancel()
 		return e.fallback(out, "encode", err)
 	}
+	return e.exchange(ctx, cancel, up, out, next, limit)
+}
+
+// deliverInBackground runs one after-callback delivery and frees its slot.
+func (e *Engine) deliverInBackground(ctx context.Context, cancel context.CancelFunc, up *http.Request, out *Outcome, next NextFunc) {
+	result := out
+	defer func() {
+		if p := recover(); p != nil {
+			result = e.fallback(out, "panic", fmt.Errorf("background delivery panicked: %v: %w", p, ErrUpstream))
+		}
+		e.deliveries.release(result)
+	}()
+	result = e.exchange(ctx, cancel, up, out, next, e.Deadline(out.Event.Platform))
+}
+
+// errNextPanicked marks a next that panicked; proxies panic with
+// http.ErrAbortHandler when the upstream breaks off in the middle of its
+// reply. (A sentinel, not a result struct: Yaegi cannot select on channels
+// of interpreted struct types.)
+var errNextPanicked = errors.New("next panicked")
+
+// exchange runs next with up, waits for it until ctx ends, and resolves
+// the captured answer. It calls cancel before returning, which tells a
+// proxying next to give up, so its goroutine ends soon after a timeout.
+func (e *Engine) exchange(ctx context.Context, cancel context.CancelFunc, up *http.Request, out *Outcome, next NextFunc, limit time.Duration) *Outcome {
+	defer cancel()
 	capture := newCapture(e.set.maxReply)
 	done := make(chan error, 1)
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				done <- fmt.Errorf("upstream handler panicked: %v: %w", p, ErrUpstream)
+				done <- fmt.Errorf("%v: %w", p, errNextPanicked)
 			}
 		}()
 		done <- next(capture, up)
 	}()
+	var err error
 	select {
-	case err = <-done:
+	case received := <-done:
+		// Not "case err = <-done": Yaegi panics on a select case that
+		// assigns to an existing variable ("reflect.Select: invalid Dir").
+		err = received
 	case <-ctx.Done():
 		capture.abandon()
-		return e.fallback(out, "timeout", fmt.Errorf("no answer within %s: %w", e.Deadline(ev.Platform), ErrUpstream))
+		return e.fallback(out, ctxReason(ctx), fmt.Errorf("no answer within %s: %w", limit, ErrUpstream))
 	}
 	status, body, overflow := capture.result()
-	if err != nil && status == 0 {
+	if ctx.Err() != nil && (err != nil || status == 0 || status >= 500) {
+		// next gave up because the deadline passed: a timeout, not a fault.
+		return e.fallback(out, ctxReason(ctx), fmt.Errorf("no answer within %s: %w", limit, ErrUpstream))
+	}
+	if errors.Is(err, errNextPanicked) {
+		return e.fallback(out, "aborted", fmt.Errorf("upstream reply broke off: %s: %w", err.Error(), ErrUpstream))
+	}
+	if err != nil {
+		// A next that reports an error (Caddy) has no usable answer, even if
+		// it wrote a status first.
 		return e.fallback(out, "unreachable", fmt.Errorf("%s: %w", err.Error(), ErrUpstream))
 	}
-	if ctx.Err() != nil {
-		return e.fallback(out, "timeout", fmt.Errorf("no answer within %s: %w", e.Deadline(ev.Platform), ErrUpstream))
-	}
 	return e.resolve(out, status, body, overflow)
+}
+
+// ctxReason tells a deadline from a platform that hung up first.
+func ctxReason(ctx context.Context) string {
+	if ctx.Err() == context.Canceled {
+		return "canceled"
+	}
+	return "timeout"
 }
 
 // upstreamRequest builds the request sent to next.
@@ -108,7 +182,6 @@ func (e *Engine) upstreamRequest(ctx context.Context, r *http.Request, out *Outc
 			return nil, fmt.Errorf("encoding event: %s: %w", err.Error(), ErrUpstream)
 		}
 		up.URL.RawQuery = ""
-		up.RequestURI = ""
 		up.Header.Set("Content-Type", "application/json")
 	} else {
 		body = out.input.Body
@@ -119,7 +192,11 @@ func (e *Engine) upstreamRequest(ctx context.Context, r *http.Request, out *Outc
 	up.Body = io.NopCloser(bytes.NewReader(body))
 	up.ContentLength = int64(len(body))
 	up.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	up.RequestURI = up.URL.RequestURI()
 	up.Header.Del("Content-Length")
+	// The reply is parsed, not relayed: a compressed reply would read as
+	// garbage. The proxy's transport negotiates and undoes its own gzip.
+	up.Header.Del("Accept-Encoding")
 	h := up.Header
 	h.Set(HeaderPlatform, ev.Platform)
 	h.Set(HeaderEvent, ev.Event)

@@ -1,0 +1,75 @@
+package core
+
+import "sync/atomic"
+
+// MaxBackgroundDeliveries bounds the after-callbacks one engine delivers to
+// the upstream in the background at the same time. Each holds one goroutine
+// (two while next runs) for at most the platform deadline; beyond the bound,
+// after-callbacks are delivered inline, which paces the platform's own
+// after-callback queue to what the upstream can take.
+const MaxBackgroundDeliveries = 64
+
+// DeliveryStats counts after-callback deliveries for the adapters' metrics.
+// Failed background deliveries are not retried: the platform was already
+// acknowledged, as it would have been on a timeout.
+type DeliveryStats struct {
+	// InFlight is the number of background deliveries running now.
+	InFlight int64
+	// Delivered counts background deliveries the upstream answered with 2xx.
+	Delivered int64
+	// Failed counts background deliveries that got no 2xx answer in time.
+	Failed int64
+	// Inline counts after-callbacks delivered inline because every
+	// background slot was busy.
+	Inline int64
+}
+
+// deliveries is an engine's bounded set of background delivery slots. A
+// buffered channel is the semaphore: no goroutine waits for a slot.
+type deliveries struct {
+	slots     chan struct{}
+	inFlight  atomic.Int64
+	delivered atomic.Int64
+	failed    atomic.Int64
+	inline    atomic.Int64
+}
+
+func newDeliveries(max int) *deliveries {
+	return &deliveries{slots: make(chan struct{}, max)}
+}
+
+// acquire takes a slot if one is free, without waiting.
+func (d *deliveries) acquire() bool {
+	select {
+	case d.slots <- struct{}{}:
+		d.inFlight.Add(1)
+		return true
+	default:
+		return false
+	}
+}
+
+// release frees a slot and counts how the delivery ended.
+func (d *deliveries) release(out *Outcome) {
+	if out != nil && out.Upstream {
+		d.delivered.Add(1)
+	} else {
+		d.failed.Add(1)
+	}
+	d.inFlight.Add(-1)
+	<-d.slots
+}
+
+// Deliveries reports the engine's after-callback delivery counters.
+func (e *Engine) Deliveries() DeliveryStats {
+	if e.deliveries == nil {
+		return DeliveryStats{}
+	}
+	d := e.deliveries
+	return DeliveryStats{
+		InFlight:  d.inFlight.Load(),
+		Delivered: d.delivered.Load(),
+		Failed:    d.failed.Load(),
+		Inline:    d.inline.Load(),
+	}
+}

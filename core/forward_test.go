@@ -1,0 +1,516 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imgate/imgate/core"
+	"github.com/imgate/imgate/internal/upstreamtest"
+)
+
+// testDeadline keeps the fault suite fast; replies must come within it
+// plus replySlack.
+const (
+	testDeadline = 250 * time.Millisecond
+	replySlack   = 50 * time.Millisecond
+)
+
+// forwardEngine builds an engine that forwards everything with fallback
+// deny, so that a fallback reply differs from the healthy "allow" one.
+func forwardEngine(t *testing.T, format string, edit func(*core.Config)) *core.Engine {
+	t.Helper()
+	cfg := core.Config{
+		DefaultAction: core.ActionForward,
+		Forward: core.ForwardConfig{
+			Format:          format,
+			TencentDeadline: testDeadline.String(),
+			OpenIMDeadline:  testDeadline.String(),
+			Fallback:        core.ActionDeny,
+		},
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	e, err := core.New(cfg)
+	if err != nil {
+		t.Fatalf("core.New: %v", err)
+	}
+	return e
+}
+
+// nextStyles are the two ways a gateway's next reports a dead upstream:
+// Caddy's reverse_proxy returns an error, a Traefik service writes 502.
+var nextStyles = []string{"error", "status"}
+
+func nextOf(p *upstreamtest.Proxy, style string) core.NextFunc {
+	if style == "error" {
+		return p.Next
+	}
+	return p.StatusNext
+}
+
+// TestForwardMatrix sends a before-callback of each platform, in each
+// upstream format, through a real httputil.ReverseProxy to a real loopback
+// upstream that is healthy or faulty, and checks the exact platform reply,
+// the time it took, the Outcome, and what the upstream received.
+func TestForwardMatrix(t *testing.T) {
+	for _, platform := range []string{core.PlatformTencent, core.PlatformOpenIM} {
+		for _, format := range []string{core.FormatNormalized, core.FormatNative} {
+			for _, style := range nextStyles {
+				for _, c := range upstreamtest.Matrix(platform, format, testDeadline) {
+					platform, format, style, c := platform, format, style, c
+					t.Run(platform+"/"+format+"/"+style+"/"+c.Name, func(t *testing.T) {
+						t.Parallel()
+						runMatrixCase(t, platform, format, style, c)
+					})
+				}
+			}
+		}
+	}
+}
+
+func runMatrixCase(t *testing.T, platform, format, style string, c upstreamtest.Case) {
+	up := c.Start()
+	defer up.Close()
+	proxy := upstreamtest.NewProxy(up.URL)
+	defer proxy.Close()
+	engine := forwardEngine(t, format, nil)
+	cb := upstreamtest.BeforeCallback(platform)
+	rec := httptest.NewRecorder()
+	start := time.Now()
+	out := engine.Serve(rec, cb.Request(""), "", nextOf(proxy, style))
+	elapsed := time.Since(start)
+
+	want := c.Reply
+	if c.Fallback() {
+		want = upstreamtest.FallbackReply(platform, core.ActionDeny)
+	}
+	if rec.Code != http.StatusOK || rec.Body.String() != want {
+		t.Errorf("reply %d %s, want 200 %s (result %s, reason %s, err %v)", rec.Code, rec.Body.String(), want, out.Result, out.Reason, out.Err)
+	}
+	if elapsed > testDeadline+replySlack {
+		t.Errorf("reply took %s, deadline %s", elapsed, testDeadline)
+	}
+	if c.Fallback() {
+		if out.Result != core.ResultFallback || out.Upstream || !containsString(c.Reasons, out.Reason) {
+			t.Errorf("outcome %s reason %q upstream %v, want fallback with reason in %v (err %v)", out.Result, out.Reason, out.Upstream, c.Reasons, out.Err)
+		}
+	} else if !out.Upstream || out.Reason != "" {
+		t.Errorf("outcome %s reason %q upstream %v, want the upstream's decision", out.Result, out.Reason, out.Upstream)
+	}
+	t.Logf("reply after %s (reason %q)", elapsed.Round(time.Millisecond), out.Reason)
+	if c.Down {
+		return
+	}
+	got := up.Requests()
+	if len(got) != 1 {
+		t.Fatalf("upstream got %d requests, want 1", len(got))
+	}
+	checkForwarded(t, got[0], cb, format, "default", start)
+}
+
+func containsString(set []string, s string) bool {
+	for _, v := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// checkForwarded checks the X-Imgate-* headers and the body the upstream
+// received for cb.
+func checkForwarded(t *testing.T, got upstreamtest.Received, cb upstreamtest.Callback, format, rule string, start time.Time) {
+	t.Helper()
+	headers := map[string]string{
+		core.HeaderPlatform: cb.Platform,
+		core.HeaderEvent:    cb.Event,
+		core.HeaderCommand:  cb.Command,
+		core.HeaderGroup:    cb.Group,
+		core.HeaderActor:    cb.Actor,
+		core.HeaderRule:     rule,
+		core.HeaderVerified: "none",
+	}
+	for name, want := range headers {
+		if v := got.Header.Get(name); v != want {
+			t.Errorf("%s: %q, want %q", name, v, want)
+		}
+	}
+	deadline, err := strconv.ParseInt(got.Header.Get(core.HeaderDeadline), 10, 64)
+	lo, hi := start.Add(testDeadline).UnixMilli()-1, time.Now().Add(testDeadline).UnixMilli()+1
+	if err != nil || deadline < lo || deadline > hi {
+		t.Errorf("%s: %q, want unix ms in [%d, %d]", core.HeaderDeadline, got.Header.Get(core.HeaderDeadline), lo, hi)
+	}
+	id := got.Header.Get(core.HeaderRequestID)
+	if want := cb.Header["operationID"]; want != "" && id != want {
+		t.Errorf("%s: %q, want OpenIM's operationID %q", core.HeaderRequestID, id, want)
+	} else if id == "" {
+		t.Errorf("%s is empty", core.HeaderRequestID)
+	}
+	if ae := got.Header.Get("Accept-Encoding"); strings.Contains(ae, "br") || strings.Contains(ae, "zstd") {
+		t.Errorf("Accept-Encoding %q passed through: the reply must stay readable", ae)
+	}
+	if got.Method != http.MethodPost {
+		t.Errorf("method %s, want POST", got.Method)
+	}
+	target := cb.Target
+	path, query := target, ""
+	if i := strings.IndexByte(target, '?'); i >= 0 {
+		path, query = target[:i], target[i+1:]
+	}
+	if got.Path != path {
+		t.Errorf("path %q, want %q", got.Path, path)
+	}
+	if format == core.FormatNative {
+		if got.RawQuery != query || string(got.Body) != cb.Body {
+			t.Errorf("native request changed:\n query %q\n want  %q\n body %s\n want %s", got.RawQuery, query, got.Body, cb.Body)
+		}
+		return
+	}
+	if got.RawQuery != "" {
+		t.Errorf("normalized request kept the query %q", got.RawQuery)
+	}
+	if ct := got.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	var ev struct {
+		Platform, Event, Phase, Command, GroupID, Actor string
+		Members                                         []string
+		Raw                                             json.RawMessage
+	}
+	if err := json.Unmarshal(got.Body, &ev); err != nil {
+		t.Fatalf("normalized body %s: %v", got.Body, err)
+	}
+	phase := "after"
+	if cb.Before {
+		phase = "before"
+	}
+	if ev.Platform != cb.Platform || ev.Event != cb.Event || ev.Phase != phase || ev.Command != cb.Command || ev.GroupID != cb.Group || ev.Actor != cb.Actor {
+		t.Errorf("normalized body %s does not describe %s %s in %s by %s", got.Body, cb.Platform, cb.Event, cb.Group, cb.Actor)
+	}
+	var raw bytes.Buffer
+	if err := json.Compact(&raw, []byte(cb.Body)); err != nil {
+		t.Fatal(err)
+	}
+	var sent bytes.Buffer
+	if err := json.Compact(&sent, ev.Raw); err != nil || sent.String() != raw.String() {
+		t.Errorf("raw %s, want the original body %s", ev.Raw, raw.String())
+	}
+}
+
+// TestForwardConfig covers the forwarding settings: the rule named in
+// X-Imgate-Rule, forward.path, and per-event fallbacks.
+func TestForwardConfig(t *testing.T) {
+	tests := []struct {
+		name     string
+		platform string
+		edit     func(*core.Config)
+		down     bool
+		rule     string
+		path     string
+		reply    string
+	}{
+		{
+			name: "rule-forwards-to-path", platform: core.PlatformTencent,
+			edit: func(c *core.Config) {
+				c.DefaultAction = core.ActionAllow
+				c.Rules = []core.RuleConfig{{Name: "joins-to-service", Events: []string{"group.join.*"}, Action: core.ActionForward}}
+				c.Forward.Path = "/imgate/decide"
+			},
+			rule: "joins-to-service", path: "/imgate/decide", reply: `{"ActionStatus":"OK","ErrorInfo":"not today","ErrorCode":10150}`,
+		},
+		{
+			name: "fallback-event-override", platform: core.PlatformOpenIM, down: true,
+			edit: func(c *core.Config) {
+				c.Forward.FallbackEvents = map[string]string{"group.join.apply": core.ActionAllow}
+			},
+			reply: upstreamtest.OpenIMAllow,
+		},
+		{
+			name: "fallback-other-event", platform: core.PlatformOpenIM, down: true,
+			edit: func(c *core.Config) {
+				c.Forward.FallbackEvents = map[string]string{"group.create.before": core.ActionAllow}
+			},
+			reply: upstreamtest.OpenIMDeny,
+		},
+	}
+	for _, tt := range tests {
+		tt := tt
+		t.Run(tt.name, func(t *testing.T) {
+			var up *upstreamtest.Upstream
+			if tt.down {
+				up = upstreamtest.Down()
+			} else {
+				up = upstreamtest.Start(upstreamtest.Behavior{Body: `{"decision":"deny","code":10150,"message":"not today"}`})
+			}
+			defer up.Close()
+			proxy := upstreamtest.NewProxy(up.URL)
+			defer proxy.Close()
+			engine := forwardEngine(t, core.FormatNormalized, tt.edit)
+			cb := upstreamtest.BeforeCallback(tt.platform)
+			rec := httptest.NewRecorder()
+			start := time.Now()
+			out := engine.Serve(rec, cb.Request(""), "", proxy.Next)
+			if rec.Body.String() != tt.reply {
+				t.Errorf("reply %s, want %s (reason %s)", rec.Body.String(), tt.reply, out.Reason)
+			}
+			if tt.down {
+				return
+			}
+			got := up.Requests()
+			if len(got) != 1 {
+				t.Fatalf("upstream got %d requests, want 1", len(got))
+			}
+			if got[0].Path != tt.path {
+				t.Errorf("path %q, want %q", got[0].Path, tt.path)
+			}
+			if v := got[0].Header.Get(core.HeaderRule); v != tt.rule || out.Rule != tt.rule {
+				t.Errorf("rule header %q, outcome rule %q, want %q", v, out.Rule, tt.rule)
+			}
+			if elapsed := time.Since(start); elapsed > testDeadline+replySlack {
+				t.Errorf("took %s", elapsed)
+			}
+		})
+	}
+}
+
+// TestForwardConcurrent sends 200 callbacks at once to an upstream that
+// sleeps past the deadline: every one must get the fallback reply in time,
+// and once the burst is over no goroutine may be left behind.
+func TestForwardConcurrent(t *testing.T) {
+	const callbacks = 200
+	up := upstreamtest.Start(upstreamtest.Behavior{Delay: 10 * time.Second, Body: `{"decision":"allow"}`})
+	defer up.Close()
+	proxy := upstreamtest.NewProxy(up.URL)
+	defer proxy.Close()
+	engine := forwardEngine(t, core.FormatNormalized, nil)
+	cb := upstreamtest.BeforeCallback(core.PlatformTencent)
+	baseline := runtime.NumGoroutine()
+
+	var wg sync.WaitGroup
+	latencies := make([]time.Duration, callbacks)
+	bodies := make([]string, callbacks)
+	release := make(chan struct{})
+	for i := 0; i < callbacks; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			req := cb.Request("")
+			rec := httptest.NewRecorder()
+			<-release
+			start := time.Now()
+			engine.Serve(rec, req, "", proxy.Next)
+			latencies[i] = time.Since(start)
+			bodies[i] = rec.Body.String()
+		}(i)
+	}
+	close(release)
+	wg.Wait()
+	var worst time.Duration
+	for i := 0; i < callbacks; i++ {
+		if bodies[i] != upstreamtest.TencentDeny {
+			t.Errorf("callback %d got %s, want the fallback %s", i, bodies[i], upstreamtest.TencentDeny)
+		}
+		if latencies[i] > worst {
+			worst = latencies[i]
+		}
+	}
+	// Two shared cores run 200 proxied requests plus the upstream: allow
+	// scheduling noise, still far inside Tencent's 2 s budget.
+	if worst > testDeadline+300*time.Millisecond {
+		t.Errorf("slowest reply took %s, deadline %s", worst, testDeadline)
+	}
+	t.Logf("%d callbacks, slowest reply %s, deadline %s", callbacks, worst.Round(time.Millisecond), testDeadline)
+
+	// The proxy cancelled every upstream request at the deadline; the
+	// goroutines that ran next must be gone, with the upstream still up.
+	proxy.Close()
+	now := waitGoroutines(baseline, 5*time.Second)
+	if now > baseline {
+		t.Errorf("%d goroutines after the burst, %d before", now, baseline)
+	}
+	if active := up.Active(); active != 0 {
+		t.Errorf("upstream still answers %d requests the gateway gave up on", active)
+	}
+}
+
+// waitGoroutines polls until at most want goroutines run or timeout passes.
+func waitGoroutines(want int, timeout time.Duration) int {
+	stop := time.Now().Add(timeout)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= want || time.Now().After(stop) {
+			return n
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitDeliveries polls until no background delivery runs.
+func waitDeliveries(e *core.Engine, timeout time.Duration) core.DeliveryStats {
+	stop := time.Now().Add(timeout)
+	for {
+		s := e.Deliveries()
+		if s.InFlight == 0 || time.Now().After(stop) {
+			return s
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+type ctxKey string
+
+// TestForwardAfterCallback checks that after-callbacks are acknowledged at
+// once, whatever the upstream does, and still reach the upstream, even
+// after the platform's request ended.
+func TestForwardAfterCallback(t *testing.T) {
+	tests := []struct {
+		name      string
+		platform  string
+		format    string
+		behavior  upstreamtest.Behavior
+		down      bool
+		delivered int64
+	}{
+		{name: "tencent-healthy", platform: core.PlatformTencent, format: core.FormatNormalized, behavior: upstreamtest.Behavior{Delay: 50 * time.Millisecond, Body: `{"decision":"allow"}`}, delivered: 1},
+		{name: "openim-native-healthy", platform: core.PlatformOpenIM, format: core.FormatNative, behavior: upstreamtest.Behavior{Body: `{"actionCode":0,"nextCode":0}`}, delivered: 1},
+		{name: "tencent-slow", platform: core.PlatformTencent, format: core.FormatNormalized, behavior: upstreamtest.Behavior{Delay: 5 * time.Second}},
+		{name: "openim-500", platform: core.PlatformOpenIM, format: core.FormatNormalized, behavior: upstreamtest.Behavior{Status: 500}},
+		{name: "openim-down", platform: core.PlatformOpenIM, format: core.FormatNormalized, down: true},
+	}
+	for _, tt := range tests {
+		tt := tt
+		t.Run(tt.name, func(t *testing.T) {
+			var up *upstreamtest.Upstream
+			if tt.down {
+				up = upstreamtest.Down()
+			} else {
+				up = upstreamtest.Start(tt.behavior)
+			}
+			defer up.Close()
+			proxy := upstreamtest.NewProxy(up.URL)
+			defer proxy.Close()
+			engine := forwardEngine(t, tt.format, nil)
+			cb := upstreamtest.AfterCallback(tt.platform)
+			// The gateway cancels the request context when its handler
+			// returns; its values must stay readable by next.
+			ctx, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey("k"), "v"))
+			req := cb.Request("").WithContext(ctx)
+			var sawValue sync.WaitGroup
+			sawValue.Add(1)
+			valueSeen := false
+			next := func(w http.ResponseWriter, r *http.Request) error {
+				valueSeen = r.Context().Value(ctxKey("k")) == "v"
+				sawValue.Done()
+				return proxy.Next(w, r)
+			}
+			rec := httptest.NewRecorder()
+			start := time.Now()
+			out := engine.Serve(rec, req, "", next)
+			elapsed := time.Since(start)
+			cancel()
+			if rec.Body.String() != cb.Reply() || out.Result != core.ResultAck {
+				t.Errorf("reply %s result %s, want %s ack", rec.Body.String(), out.Result, cb.Reply())
+			}
+			if elapsed > 20*time.Millisecond {
+				t.Errorf("acknowledgement took %s: the upstream held it", elapsed)
+			}
+			stats := waitDeliveries(engine, testDeadline+time.Second)
+			sawValue.Wait()
+			if !valueSeen {
+				t.Error("next lost the request context's values")
+			}
+			if stats.InFlight != 0 || stats.Delivered != tt.delivered || stats.Delivered+stats.Failed != 1 || stats.Inline != 0 {
+				t.Errorf("deliveries %+v, want %d delivered of 1", stats, tt.delivered)
+			}
+			if tt.down {
+				return
+			}
+			got := up.WaitRequests(1, time.Second)
+			if len(got) != 1 {
+				t.Fatalf("upstream got %d requests, want 1", len(got))
+			}
+			checkForwarded(t, got[0], cb, tt.format, "default", start)
+		})
+	}
+}
+
+// TestForwardAfterCallbackSaturated fills every background slot with a
+// slow upstream: the next after-callback is delivered inline, bounded by
+// the deadline, and the slots free themselves once the deadline passes.
+func TestForwardAfterCallbackSaturated(t *testing.T) {
+	up := upstreamtest.Start(upstreamtest.Behavior{Delay: 5 * time.Second})
+	defer up.Close()
+	proxy := upstreamtest.NewProxy(up.URL)
+	defer proxy.Close()
+	engine := forwardEngine(t, core.FormatNormalized, nil)
+	cb := upstreamtest.AfterCallback(core.PlatformOpenIM)
+	for i := 0; i < core.MaxBackgroundDeliveries; i++ {
+		rec := httptest.NewRecorder()
+		engine.Serve(rec, cb.Request(""), "", proxy.Next)
+	}
+	if s := engine.Deliveries(); s.InFlight != core.MaxBackgroundDeliveries {
+		t.Fatalf("deliveries %+v, want every slot busy", s)
+	}
+	rec := httptest.NewRecorder()
+	start := time.Now()
+	out := engine.Serve(rec, cb.Request(""), "", proxy.Next)
+	elapsed := time.Since(start)
+	if rec.Body.String() != upstreamtest.OpenIMAllow || out.Reason != "timeout" {
+		t.Errorf("inline delivery replied %s reason %q, want the ack after a timeout", rec.Body.String(), out.Reason)
+	}
+	if elapsed > testDeadline+replySlack {
+		t.Errorf("inline delivery took %s, deadline %s", elapsed, testDeadline)
+	}
+	stats := waitDeliveries(engine, testDeadline+2*time.Second)
+	if stats.InFlight != 0 || stats.Failed != core.MaxBackgroundDeliveries || stats.Inline != 1 {
+		t.Errorf("deliveries %+v, want %d failed in the background and 1 inline", stats, core.MaxBackgroundDeliveries)
+	}
+}
+
+// TestForwardPanickingNext keeps the platform answered when next panics.
+func TestForwardPanickingNext(t *testing.T) {
+	engine := forwardEngine(t, core.FormatNormalized, nil)
+	cb := upstreamtest.BeforeCallback(core.PlatformTencent)
+	rec := httptest.NewRecorder()
+	out := engine.Serve(rec, cb.Request(""), "", func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(`{"decision":`))
+		panic(http.ErrAbortHandler)
+	})
+	if rec.Body.String() != upstreamtest.TencentDeny || out.Reason != "aborted" {
+		t.Errorf("reply %s reason %q, want the fallback after an aborted reply", rec.Body.String(), out.Reason)
+	}
+}
+
+// TestForwardPlatformHangsUp reports a platform that gave up before the
+// deadline as "canceled", not as an upstream timeout.
+func TestForwardPlatformHangsUp(t *testing.T) {
+	up := upstreamtest.Start(upstreamtest.Behavior{Delay: 5 * time.Second})
+	defer up.Close()
+	proxy := upstreamtest.NewProxy(up.URL)
+	defer proxy.Close()
+	engine := forwardEngine(t, core.FormatNormalized, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hangUp := time.AfterFunc(50*time.Millisecond, cancel)
+	defer hangUp.Stop()
+	req := upstreamtest.BeforeCallback(core.PlatformOpenIM).Request("").WithContext(ctx)
+	start := time.Now()
+	out := engine.Serve(httptest.NewRecorder(), req, "", proxy.Next)
+	if out.Reason != "canceled" {
+		t.Errorf("reason %q, want canceled (err %v)", out.Reason, out.Err)
+	}
+	if elapsed := time.Since(start); elapsed > 50*time.Millisecond+replySlack {
+		t.Errorf("took %s after the platform hung up", elapsed)
+	}
+}

@@ -1,0 +1,89 @@
+package upstreamtest
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Callback is a platform request a test sends to the gateway, with what the
+// upstream must be told about it.
+type Callback struct {
+	// Platform is "tencent" or "openim".
+	Platform string
+	// Target is the path and query, e.g. "/im?SdkAppid=...".
+	Target string
+	// Header is sent with the request (OpenIM's operationID).
+	Header map[string]string
+	// Body is the platform's JSON body.
+	Body string
+	// Event, Command, Group and Actor are what X-Imgate-* must carry.
+	Event, Command, Group, Actor string
+	// Before is true when the platform waits for the decision.
+	Before bool
+}
+
+// BeforeCallback is an application to join a group: the platform waits for
+// the decision.
+func BeforeCallback(platform string) Callback {
+	if platform == "tencent" {
+		return Callback{
+			Platform: platform,
+			Target:   "/im?SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeApplyJoinGroup&contenttype=json&ClientIP=10.1.2.3&OptPlatform=iOS",
+			Body:     `{"CallbackCommand":"Group.CallbackBeforeApplyJoinGroup","GroupId":"@TGS#grp1","Type":"Public","Requestor_Account":"alice","EventTime":"1670574414123"}`,
+			Event:    "group.join.apply", Command: "Group.CallbackBeforeApplyJoinGroup", Group: "@TGS#grp1", Actor: "alice", Before: true,
+		}
+	}
+	return Callback{
+		Platform: platform,
+		Target:   "/openim/callbackBeforeJoinGroupCommand",
+		Header:   map[string]string{"operationID": "op-before-1"},
+		Body:     `{"callbackCommand":"callbackBeforeJoinGroupCommand","operationID":"op-before-1","groupID":"g1","groupType":2,"applyID":"alice","reqMessage":"hi"}` + "\n",
+		Event:    "group.join.apply", Command: "callbackBeforeJoinGroupCommand", Group: "g1", Actor: "alice", Before: true,
+	}
+}
+
+// AfterCallback is a member-joined notification: the platform ignores the
+// answer.
+func AfterCallback(platform string) Callback {
+	if platform == "tencent" {
+		return Callback{
+			Platform: platform,
+			Target:   "/im?SdkAppid=1400000001&CallbackCommand=Group.CallbackAfterNewMemberJoin&contenttype=json&ClientIP=10.1.2.3&OptPlatform=Android",
+			Body:     `{"CallbackCommand":"Group.CallbackAfterNewMemberJoin","GroupId":"@TGS#grp1","Type":"Public","JoinType":"Apply","Operator_Account":"alice","NewMemberList":[{"Member_Account":"alice"}],"EventTime":1670574414123}`,
+			Event:    "group.member.joined", Command: "Group.CallbackAfterNewMemberJoin", Group: "@TGS#grp1", Actor: "alice",
+		}
+	}
+	return Callback{
+		Platform: platform,
+		Target:   "/openim/callbackAfterJoinGroupCommand",
+		Header:   map[string]string{"operationID": "op-after-1"},
+		Body:     `{"callbackCommand":"callbackAfterJoinGroupCommand","operationID":"op-after-1","groupID":"g1","groupType":2,"userID":"alice","joinSource":3}` + "\n",
+		Event:    "group.member.joined", Command: "callbackAfterJoinGroupCommand", Group: "g1", Actor: "alice",
+	}
+}
+
+// Request builds the callback against base: "" for a handler called
+// directly, "http://127.0.0.1:<port>" for a running gateway.
+func (c Callback) Request(base string) *http.Request {
+	r, err := http.NewRequest(http.MethodPost, base+c.Target, strings.NewReader(c.Body))
+	if err != nil {
+		panic("upstreamtest: bad callback target " + c.Target + ": " + err.Error())
+	}
+	if base == "" {
+		r.RequestURI = c.Target
+		r.RemoteAddr = "127.0.0.1:40000"
+	}
+	r.Header.Set("Content-Type", "application/json; charset=utf-8")
+	for k, v := range c.Header {
+		r.Header.Set(k, v)
+	}
+	return r
+}
+
+// Reply is the acknowledgement of an after-callback.
+func (c Callback) Reply() string {
+	if c.Platform == "tencent" {
+		return TencentAllow
+	}
+	return OpenIMAllow
+}
