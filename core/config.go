@@ -92,7 +92,8 @@ type ListConfig struct {
 	// Values are ids or "*" globs given inline. Default: none.
 	Values []string `json:"values,omitempty"`
 
-	// File is a path to a file of ids, one per line, "#" comments allowed.
+	// File is a path to a file of ids, one per line; "#" starts a comment
+	// at the beginning of a line or after a space ("@TGS#..." stays an id).
 	// A changed file is reloaded atomically; a file that fails to load keeps
 	// the last good list. Default: "" (no file).
 	File string `json:"file,omitempty"`
@@ -111,7 +112,8 @@ type RuleConfig struct {
 	// Platforms are "tencent" and/or "openim".
 	Platforms []string `json:"platforms,omitempty"`
 
-	// Groups are group ids, globs or "@list" references.
+	// Groups are group ids, globs or "@list" references; Tencent ids
+	// starting with "@TGS#" are ids, not list references.
 	Groups []string `json:"groups,omitempty"`
 
 	// GroupTypes are group types (Tencent "Public", "Private", ...; OpenIM

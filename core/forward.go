@@ -237,7 +237,10 @@ func (e *Engine) resolve(out *Outcome, status int, body []byte, overflow bool) *
 		if err := validateNative(ev, body); err != nil {
 			return e.fallback(out, "invalid", err)
 		}
-		out.Result, out.Status, out.Body, out.Upstream = ResultAllow, http.StatusOK, bytes.TrimSpace(body), true
+		// One field per statement: Yaegi drops the other values of a
+		// multi-assignment that contains a call (Status stayed 0).
+		out.Body = bytes.TrimSpace(body)
+		out.Result, out.Status, out.Upstream = ResultAllow, http.StatusOK, true
 		out.Decision = nativeDecision(ev, body)
 		if out.Decision == ActionDeny {
 			out.Result = ResultDeny

@@ -100,11 +100,7 @@ func (l *List) Reload() error {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	for sc.Scan() {
-		line := sc.Bytes()
-		if i := bytes.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
-		set.add(string(line))
+		set.add(string(stripComment(sc.Bytes())))
 	}
 	if err = sc.Err(); err != nil {
 		l.lastErr = err
@@ -115,4 +111,16 @@ func (l *List) Reload() error {
 	l.size = fi.Size()
 	l.lastErr = nil
 	return nil
+}
+
+// stripComment drops a "#" comment: one that starts the line or follows
+// a space or tab. A "#" inside an id is kept, because every group id Tencent
+// generates has one ("@TGS#2J4SZEAEL").
+func stripComment(line []byte) []byte {
+	for i, c := range line {
+		if c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
+			return line[:i]
+		}
+	}
+	return line
 }

@@ -160,7 +160,9 @@ func compileIDs(key string, values []string, lists map[string]*List) (*idMatcher
 	}
 	m := &idMatcher{inline: newIDSet(nil)}
 	for _, v := range values {
-		if strings.HasPrefix(v, "@") {
+		// "@name" names a list, but Tencent's generated group ids start
+		// with "@TGS#" and are ids.
+		if strings.HasPrefix(v, "@") && !strings.HasPrefix(v, "@TGS#") {
 			l, ok := lists[v[1:]]
 			if !ok {
 				return nil, configErr(key, "list %q is not defined under lists", v[1:])
