@@ -85,7 +85,7 @@ func TestDecodeFields(t *testing.T) {
 		"rules": []any{map[string]any{
 			"name": "cap", "events": "group.join.invite", "maxMembers": "10", "shadow": "true", "code": "10101", "action": "deny",
 		}},
-		"forward": map[string]any{"fallbackEvents": map[string]any{"group.create.before": "deny"}},
+		"forward":    map[string]any{"fallbackEvents": map[string]any{"group.create.before": "deny"}},
 		"unknownKey": "ignored, as Traefik ignores unknown keys",
 	})
 	checks := []struct {
