@@ -9,7 +9,8 @@ import (
 // it buffers the upstream's answer so that imgate can validate it before the
 // platform sees anything. Callback replies are small JSON documents, never
 // streams: Flush is accepted and does nothing (proxies flush when they see
-// trailers or event streams), and it is deliberately not a Hijacker, so a
+// trailers or event streams; under Yaegi compiled proxies do not see it and
+// skip flushing), and it is deliberately not a Hijacker, so a
 // protocol upgrade fails inside the proxy. After abandon (deadline passed)
 // further writes are discarded, so a late upstream cannot touch a reply
 // that was already sent.

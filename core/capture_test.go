@@ -53,13 +53,12 @@ func TestCapture(t *testing.T) {
 	}
 }
 
-// TestCaptureIsFlusher lets proxies that flush event streams or trailers
-// write through it; it must never offer a hijack.
-func TestCaptureIsFlusher(t *testing.T) {
+// TestCaptureIsNoHijacker: a protocol upgrade must fail inside the proxy,
+// never take the connection past the deadline. (Whether Flush is visible
+// depends on the host: Yaegi hands compiled code a plain ResponseWriter
+// wrapper, so proxies in Traefik skip flushing; both are fine.)
+func TestCaptureIsNoHijacker(t *testing.T) {
 	var w http.ResponseWriter = newCapture(8)
-	if _, ok := w.(http.Flusher); !ok {
-		t.Error("capture is not an http.Flusher")
-	}
 	if _, ok := w.(http.Hijacker); ok {
 		t.Error("capture offers Hijack: a protocol upgrade would escape the deadline")
 	}

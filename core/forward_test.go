@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -67,14 +68,20 @@ func TestForwardMatrix(t *testing.T) {
 		for _, format := range []string{core.FormatNormalized, core.FormatNative} {
 			for _, style := range nextStyles {
 				for _, c := range upstreamtest.Matrix(platform, format, testDeadline) {
-					platform, format, style, c := platform, format, style, c
-					t.Run(platform+"/"+format+"/"+style+"/"+c.Name, func(t *testing.T) {
-						t.Parallel()
-						runMatrixCase(t, platform, format, style, c)
-					})
+					t.Run(platform+"/"+format+"/"+style+"/"+c.Name, matrixCase(platform, format, style, c))
 				}
 			}
 		}
+	}
+}
+
+// matrixCase returns the parallel subtest for one case. The case reaches
+// the closure as parameters: Yaegi shares loop variables between closures
+// even when they are copied in the loop body.
+func matrixCase(platform, format, style string, c upstreamtest.Case) func(*testing.T) {
+	return func(t *testing.T) {
+		t.Parallel()
+		runMatrixCase(t, platform, format, style, c)
 	}
 }
 
@@ -107,7 +114,7 @@ func runMatrixCase(t *testing.T, platform, format, style string, c upstreamtest.
 	} else if !out.Upstream || out.Reason != "" {
 		t.Errorf("outcome %s reason %q upstream %v, want the upstream's decision", out.Result, out.Reason, out.Upstream)
 	}
-	t.Logf("reply after %s (reason %q)", elapsed.Round(time.Millisecond), out.Reason)
+	t.Logf("%s/%s/%s/%s: reply after %s (reason %q)", platform, format, style, c.Name, elapsed.Round(time.Millisecond), out.Reason)
 	if c.Down {
 		return
 	}
@@ -116,6 +123,13 @@ func runMatrixCase(t *testing.T, platform, format, style string, c upstreamtest.
 		t.Fatalf("upstream got %d requests, want 1", len(got))
 	}
 	checkForwarded(t, got[0], cb, format, "default", start)
+}
+
+// sameQuery reports whether two raw queries carry the same parameters.
+func sameQuery(a, b string) bool {
+	va, errA := url.ParseQuery(a)
+	vb, errB := url.ParseQuery(b)
+	return errA == nil && errB == nil && va.Encode() == vb.Encode()
 }
 
 func containsString(set []string, s string) bool {
@@ -171,7 +185,10 @@ func checkForwarded(t *testing.T, got upstreamtest.Received, cb upstreamtest.Cal
 		t.Errorf("path %q, want %q", got.Path, path)
 	}
 	if format == core.FormatNative {
-		if got.RawQuery != query || string(got.Body) != cb.Body {
+		// Compared as parsed values: a ReverseProxy built for an older go.mod
+		// (the yaegi binary) re-encodes every query (GODEBUG
+		// urlmaxqueryparams), which sorts it without changing it.
+		if !sameQuery(got.RawQuery, query) || string(got.Body) != cb.Body {
 			t.Errorf("native request changed:\n query %q\n want  %q\n body %s\n want %s", got.RawQuery, query, got.Body, cb.Body)
 		}
 		return
