@@ -5,10 +5,11 @@
 //
 //   - any path but -decide-path: the platform's native callback (setup D,
 //     Caddy reverse_proxy in front), answered in the platform's reply format;
+//
 //   - -decide-path: imgate's normalized forward format (setup E, Caddy +
 //     imgate forwarding), a core.Event answered with {"decision",...}.
 //
-//	go run ./bench/statusquo -addr 127.0.0.1:18090 -rules bench/configs/rules.json
+//     go run ./bench/statusquo -addr 127.0.0.1:18090 -rules bench/configs/rules.json
 package main
 
 import (
