@@ -28,7 +28,29 @@ func unmarshalBody(body []byte, v interface{}) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s: %w", err.Error(), ErrBadBody)
+	return fmt.Errorf("%s: %w", jsonErrorText(err), ErrBadBody)
+}
+
+// jsonErrorText drops the Go type names from a decode error ("into Go
+// struct field tencentBody.GroupId of type string" becomes "into field
+// GroupId"): they say nothing to the platform's operator, and Yaegi names
+// interpreted types differently, which would make the reply depend on how
+// the gateway runs the code.
+func jsonErrorText(err error) string {
+	msg := err.Error()
+	const into = " into Go struct field "
+	i := strings.Index(msg, into)
+	if i < 0 {
+		return msg
+	}
+	field := msg[i+len(into):]
+	if j := strings.Index(field, " of type "); j >= 0 {
+		field = field[:j]
+	}
+	if k := strings.IndexByte(field, '.'); k >= 0 {
+		field = field[k+1:]
+	}
+	return msg[:i] + " into field " + field
 }
 
 // bodyDecoder is a json.Decoder over a resettable reader. json.Unmarshal
