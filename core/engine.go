@@ -156,7 +156,10 @@ func (e *Engine) Decide(in *Input) *Outcome {
 		return out
 	}
 	out = &Outcome{Event: ev, Verified: verified, input: in}
-	if err := e.decode(in, ev); err != nil {
+	// A new vendor command may shape a field differently from the known
+	// commands' structs; it still gets its continue reply when the body is
+	// a JSON object, because new commands must never break users' apps.
+	if err := e.decode(in, ev); err != nil && !(ev.Event == EventUnknown && isJSONObject(in.Body)) {
 		out = failure(ResultBadRequest, http.StatusBadRequest, "bad_body", err)
 		out.Event, out.Verified = ev, verified
 		return out

@@ -31,6 +31,12 @@ func unmarshalBody(body []byte, v interface{}) error {
 	return fmt.Errorf("%s: %w", jsonErrorText(err), ErrBadBody)
 }
 
+// isJSONObject reports whether body is one valid JSON object.
+func isJSONObject(body []byte) bool {
+	trimmed := bytes.TrimSpace(body)
+	return len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed)
+}
+
 // jsonErrorText drops the Go type names from a decode error ("into Go
 // struct field tencentBody.GroupId of type string" becomes "into field
 // GroupId"): they say nothing to the platform's operator, and Yaegi names
