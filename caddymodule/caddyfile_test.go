@@ -116,7 +116,7 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		}`, Handler{Config: core.Config{Forward: core.ForwardConfig{
 			Format: "native", TencentDeadline: "1200ms", OpenIMDeadline: "2s", OpenIMTimeout: "4s", Fallback: "deny",
 			FallbackEvents: map[string]string{"group.member.joined": "allow", "group.join.apply": "deny"},
-			Path: "/decide", MaxReplyBytes: 4096,
+			Path:           "/decide", MaxReplyBytes: 4096,
 		}}}},
 		{"ok/limits-and-header", `imgate {
 			max_body_bytes 131072
