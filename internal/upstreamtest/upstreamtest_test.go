@@ -138,3 +138,19 @@ func TestMatrixShape(t *testing.T) {
 		}
 	}
 }
+
+// TestLagProbe checks the allowance: a fast reply passes without waiting,
+// a late one only by the measured timer lag.
+func TestLagProbe(t *testing.T) {
+	p := StartLagProbe(20 * time.Millisecond)
+	if ok, allowed := p.InTime(time.Millisecond, 5*time.Millisecond); !ok || allowed != 25*time.Millisecond {
+		t.Errorf("fast reply: ok %v allowed %s", ok, allowed)
+	}
+	lag := p.Lag()
+	if lag < 0 || lag > time.Second {
+		t.Errorf("lag %s", lag)
+	}
+	if ok, _ := p.InTime(25*time.Millisecond+lag+time.Millisecond, 5*time.Millisecond); ok {
+		t.Error("a reply later than deadline + slack + lag passed")
+	}
+}
