@@ -26,7 +26,9 @@ func fixture() *Results {
 				r.Runs = append(r.Runs, WrkRun{Setup: s.ID, Workload: w.ID, Repeat: repeat,
 					Requests: int64(b[0] * scale * 8), Duration: 8 * time.Second,
 					P50: time.Duration(b[1]/2) * time.Microsecond, P90: time.Duration(b[1]*0.8) * time.Microsecond,
-					P99: time.Duration(b[1]*scale) * time.Microsecond, Max: time.Duration(b[1]*3) * time.Microsecond})
+					P99: time.Duration(b[1]*scale) * time.Microsecond, Max: time.Duration(b[1]*3) * time.Microsecond,
+					// 1 CPU-second per 8 s run: CPU per request falls as req/s rises.
+					ServerCPU: time.Second})
 			}
 		}
 	}

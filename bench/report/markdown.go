@@ -49,13 +49,13 @@ func Markdown(w io.Writer, r *Results, chartFile string) error {
 	p("\n")
 
 	p("## Ratios\n\n")
-	p("Throughput ratio and p99 ratio of the medians, per workload.\n\n")
-	p("| Workload | C/B req/s | C/B p99 | C/D req/s | C/D p99 | E/D req/s | E/D p99 |\n|---|---|---|---|---|---|---|\n")
+	p("Ratios of the medians, per workload: throughput, p99 latency and server CPU time per request.\n\n")
+	p("| Workload | C/B req/s | C/B p99 | C/B CPU | C/D req/s | C/D p99 | C/D CPU | E/D req/s | E/D p99 | E/D CPU |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, w := range r.Workloads {
-		p("| %s | %s | %s | %s | %s | %s | %s |\n", w.ID,
-			ratioCell(sums, "C", "B", w.ID, "rps"), ratioCell(sums, "C", "B", w.ID, "p99"),
-			ratioCell(sums, "C", "D", w.ID, "rps"), ratioCell(sums, "C", "D", w.ID, "p99"),
-			ratioCell(sums, "E", "D", w.ID, "rps"), ratioCell(sums, "E", "D", w.ID, "p99"))
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w.ID,
+			ratioCell(sums, "C", "B", w.ID, "rps"), ratioCell(sums, "C", "B", w.ID, "p99"), ratioCell(sums, "C", "B", w.ID, "cpu"),
+			ratioCell(sums, "C", "D", w.ID, "rps"), ratioCell(sums, "C", "D", w.ID, "p99"), ratioCell(sums, "C", "D", w.ID, "cpu"),
+			ratioCell(sums, "E", "D", w.ID, "rps"), ratioCell(sums, "E", "D", w.ID, "p99"), ratioCell(sums, "E", "D", w.ID, "cpu"))
 	}
 	p("\n")
 
@@ -70,14 +70,14 @@ func Markdown(w io.Writer, r *Results, chartFile string) error {
 	p("\n")
 	for _, w := range r.Workloads {
 		p("### %s\n\n%s\n\n", w.ID, w.Description)
-		p("| Setup | req/s | p50 | p99 | req/s vs B | p99 vs B |\n|---|---|---|---|---|---|\n")
+		p("| Setup | req/s | p50 | p99 | server CPU/req | req/s vs B | p99 vs B |\n|---|---|---|---|---|---|---|\n")
 		for _, s := range r.Setups {
 			sum, ok := sums[s.ID][w.ID]
 			if !ok {
-				p("| %s | not measured | | | | |\n", s.ID)
+				p("| %s | not measured | | | | | |\n", s.ID)
 				continue
 			}
-			p("| %s | %.0f | %s | %s | %s | %s |\n", s.ID, sum.RPS, formatLatency(sum.P50), formatLatency(sum.P99),
+			p("| %s | %.0f | %s | %s | %.1f µs | %s | %s |\n", s.ID, sum.RPS, formatLatency(sum.P50), formatLatency(sum.P99), sum.CPU,
 				ratioCell(sums, s.ID, "B", w.ID, "rps"), ratioCell(sums, s.ID, "B", w.ID, "p99"))
 		}
 		p("\n")
@@ -108,10 +108,10 @@ func Markdown(w io.Writer, r *Results, chartFile string) error {
 		p("- %s\n", m)
 	}
 	p("\n<details><summary>Every run</summary>\n\n")
-	p("| Repeat | Setup | Workload | requests | req/s | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|---|---|\n")
+	p("| Repeat | Setup | Workload | requests | req/s | p50 | p90 | p99 | max | server CPU/req |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, run := range r.Runs {
-		p("| %d | %s | %s | %d | %.0f | %s | %s | %s | %s |\n", run.Repeat, run.Setup, run.Workload, run.Requests, run.RPS(),
-			formatLatency(run.P50), formatLatency(run.P90), formatLatency(run.P99), formatLatency(run.Max))
+		p("| %d | %s | %s | %d | %.0f | %s | %s | %s | %s | %.1f µs |\n", run.Repeat, run.Setup, run.Workload, run.Requests, run.RPS(),
+			formatLatency(run.P50), formatLatency(run.P90), formatLatency(run.P99), formatLatency(run.Max), run.CPUPerRequest())
 	}
 	p("\n</details>\n")
 	_, err = io.WriteString(w, b.String())
@@ -124,9 +124,9 @@ func RatioLines(r *Results) ([]string, error) {
 	sums := Summarize(r.Runs)
 	var out []string
 	for _, w := range r.Workloads {
-		out = append(out, fmt.Sprintf("%-17s C/B req/s %s  C/B p99 %s  C/D req/s %s  E/D p99 %s", w.ID,
-			ratioCell(sums, "C", "B", w.ID, "rps"), ratioCell(sums, "C", "B", w.ID, "p99"),
-			ratioCell(sums, "C", "D", w.ID, "rps"), ratioCell(sums, "E", "D", w.ID, "p99")))
+		out = append(out, fmt.Sprintf("%-17s C/B req/s %s  C/B p99 %s  C/B CPU %s  C/D req/s %s  E/D p99 %s  E/D CPU %s", w.ID,
+			ratioCell(sums, "C", "B", w.ID, "rps"), ratioCell(sums, "C", "B", w.ID, "p99"), ratioCell(sums, "C", "B", w.ID, "cpu"),
+			ratioCell(sums, "C", "D", w.ID, "rps"), ratioCell(sums, "E", "D", w.ID, "p99"), ratioCell(sums, "E", "D", w.ID, "cpu")))
 	}
 	checks := CheckRatios(sums, r.Workloads, RatioTargets)
 	goChecks, err := CheckGoBench(SummarizeGoBench(r.GoBench), GoTargets)

@@ -47,12 +47,14 @@ type Summary struct {
 	RPS      float64
 	P50      time.Duration
 	P99      time.Duration
+	// CPU is the server CPU time per request in µs.
+	CPU float64
 }
 
 // Summarize reduces the runs to per setup and workload medians, keyed by
 // setup then workload.
 func Summarize(runs []WrkRun) map[string]map[string]Summary {
-	type acc struct{ rps, p50, p99 []float64 }
+	type acc struct{ rps, p50, p99, cpu []float64 }
 	accs := map[string]map[string]*acc{}
 	for _, r := range runs {
 		if accs[r.Setup] == nil {
@@ -66,6 +68,7 @@ func Summarize(runs []WrkRun) map[string]map[string]Summary {
 		a.rps = append(a.rps, r.RPS())
 		a.p50 = append(a.p50, float64(r.P50))
 		a.p99 = append(a.p99, float64(r.P99))
+		a.cpu = append(a.cpu, r.CPUPerRequest())
 	}
 	out := map[string]map[string]Summary{}
 	for setup, byWorkload := range accs {
@@ -76,6 +79,7 @@ func Summarize(runs []WrkRun) map[string]map[string]Summary {
 				RPS: Median(a.rps),
 				P50: time.Duration(Median(a.p50)),
 				P99: time.Duration(Median(a.p99)),
+				CPU: Median(a.cpu),
 			}
 		}
 	}

@@ -8,7 +8,7 @@ import (
 func TestSummarizeTakesMedians(t *testing.T) {
 	sums := Summarize(fixture().Runs)
 	got := sums["C"]["tencent-join"]
-	want := Summary{Setup: "C", Workload: "tencent-join", Repeats: 3, RPS: 27000, P50: 1100 * time.Microsecond, P99: 2200 * time.Microsecond}
+	want := Summary{Setup: "C", Workload: "tencent-join", Repeats: 3, RPS: 27000, P50: 1100 * time.Microsecond, P99: 2200 * time.Microsecond, CPU: 1e6 / (27000 * 8)}
 	if got != want {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}

@@ -12,7 +12,8 @@ type RatioTarget struct {
 	Label string
 	// Num and Den are setup IDs; the checked value is Num/Den.
 	Num, Den string
-	// Metric is "rps" (throughput) or "p99" (99th percentile latency).
+	// Metric is "rps" (throughput), "p99" (99th percentile latency) or
+	// "cpu" (server CPU time per request).
 	Metric string
 	// Limit bounds the ratio: from below when AtLeast, else from above.
 	Limit   float64
@@ -58,8 +59,11 @@ type Check struct {
 }
 
 func ratioOf(metric string, s Summary) float64 {
-	if metric == "p99" {
+	switch metric {
+	case "p99":
 		return float64(s.P99)
+	case "cpu":
+		return s.CPU
 	}
 	return s.RPS
 }

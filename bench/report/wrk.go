@@ -26,6 +26,17 @@ type WrkRun struct {
 	// with HTTP status above 399. Both must be zero for a valid run.
 	Errors    int64 `json:"errors"`
 	ErrStatus int64 `json:"errStatus"`
+	// ServerCPU is the CPU time the setup's server processes used during
+	// the run (0 when not measured).
+	ServerCPU time.Duration `json:"serverCpu"`
+}
+
+// CPUPerRequest is the server CPU time per request in µs.
+func (r WrkRun) CPUPerRequest() float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return float64(r.ServerCPU) / float64(time.Microsecond) / float64(r.Requests)
 }
 
 // RPS is the run's throughput in requests per second.

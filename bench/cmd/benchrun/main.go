@@ -172,6 +172,8 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 		return nil, err
 	}
 	procs = append(procs, svc)
+	// serving are the processes whose CPU time a setup's requests cost.
+	serving := make([][]*Proc, len(Setups))
 	for i, s := range Setups {
 		program, args, env := s.Command(i, bins, repo, ports)
 		p, err := Start(ctx, "setup-"+s.ID, program, args, env, tmp, ports.Setup(i))
@@ -179,6 +181,10 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 			return nil, err
 		}
 		procs = append(procs, p)
+		serving[i] = []*Proc{p}
+		if s.NeedsService {
+			serving[i] = append(serving[i], svc)
+		}
 	}
 	step("checking every reply of every setup")
 	client := newClient()
@@ -193,6 +199,7 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 	res.Checks = append(res.Checks,
 		"Before measuring, every distinct callback of every workload was sent to every setup: C, D and E answered byte-identical to `core.Engine` with bench/configs/rules.json (status 200, application/json), A and B with the platform's allow reply.",
 		"Every measured wrk run had zero socket errors and zero non-2xx replies (a run with any is an error).",
+		"Server CPU per request is the user+system CPU time (/proc/<pid>/stat, all threads) of the setup's server processes during the measured run divided by its requests; for D and E it includes the status quo service. Unlike req/s and latency it does not depend on how much CPU wrk and other processes left over, so it is the steadiest cost measure on a shared machine.",
 		fmt.Sprintf("Setup order rotates by one each repeat (repeat 1: A B C D E, repeat 2: B C D E A, ...) so drift over the run does not favour a setup; %d repeats × %d workloads × %d setups.", o.repeats, len(Workloads), len(Setups)),
 		"Caddy (B–E) is cmd/caddy (standard modules + imgate) with default logging (no access log) and GOMAXPROCS default; imgate logs only denials (info) in these workloads.",
 	)
@@ -216,10 +223,19 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 						profile <- cpuProfile(ctx, ports.Admin(i), o.duration-time.Second, filepath.Join(o.pprofDir, s.ID+"-"+w.ID+".pprof"))
 					}()
 				}
+				cpuBefore, err := cpuOf(serving[i])
+				if err != nil {
+					return nil, err
+				}
 				runRes, err := Wrk(ctx, repo, load, o.duration, ports.URL(i), plan, requestTime, sign)
 				if err != nil {
 					return nil, err
 				}
+				cpuAfter, err := cpuOf(serving[i])
+				if err != nil {
+					return nil, err
+				}
+				runRes.ServerCPU = cpuAfter - cpuBefore
 				if profile != nil {
 					if err := <-profile; err != nil {
 						return nil, err
@@ -229,7 +245,7 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 				if err := runRes.Valid(); err != nil {
 					return nil, err
 				}
-				step(fmt.Sprintf("repeat %d/%d  %-16s %s  %8.0f req/s  p50 %6d µs  p99 %6d µs", repeat, o.repeats, w.ID, s.ID, runRes.RPS(), runRes.P50.Microseconds(), runRes.P99.Microseconds()))
+				step(fmt.Sprintf("repeat %d/%d  %-16s %s  %8.0f req/s  p50 %6d µs  p99 %6d µs  server CPU %5.1f µs/req", repeat, o.repeats, w.ID, s.ID, runRes.RPS(), runRes.P50.Microseconds(), runRes.P99.Microseconds(), runRes.CPUPerRequest()))
 				res.Runs = append(res.Runs, runRes)
 			}
 		}
