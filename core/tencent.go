@@ -162,12 +162,13 @@ func tencentText(b *tencentBody) string {
 
 // normalizeOptPlatform folds the spellings Tencent uses for one platform.
 // EqualFold rather than ToLower: this runs on every callback and ToLower
-// allocates for "iOS".
+// allocates for "iOS". Plain ifs: Yaegi v0.16.1 misjudges a tagless switch
+// case with two expressions (TestTencentDecode/macOS_spelling caught it).
 func normalizeOptPlatform(p string) string {
-	switch {
-	case strings.EqualFold(p, "ios"):
+	if strings.EqualFold(p, "ios") {
 		return "iOS"
-	case strings.EqualFold(p, "mac"), strings.EqualFold(p, "macos"):
+	}
+	if strings.EqualFold(p, "mac") || strings.EqualFold(p, "macos") {
 		return "Mac"
 	}
 	return p
