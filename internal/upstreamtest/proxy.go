@@ -52,9 +52,13 @@ func (p *Proxy) reverseProxy(onError func(http.ResponseWriter, *http.Request, er
 }
 
 // Handler reports a failed upstream only through the status it writes
-// (502 Bad Gateway), as a Traefik service does.
+// (502 Bad Gateway), as a Traefik service does. It answers like
+// ReverseProxy's default error handler without its log line: failures are
+// what the fault suites provoke.
 func (p *Proxy) Handler() http.Handler {
-	return p.reverseProxy(nil)
+	return p.reverseProxy(func(w http.ResponseWriter, _ *http.Request, _ error) {
+		w.WriteHeader(http.StatusBadGateway)
+	})
 }
 
 // Next proxies and returns the transport error without writing anything,
