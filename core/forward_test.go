@@ -539,3 +539,42 @@ func TestForwardPlatformHangsUp(t *testing.T) {
 		t.Errorf("took %s after the platform hung up at 50ms, allowed %s", time.Since(start), allowed)
 	}
 }
+
+// TestForwardDeadlines checks the deadline defaults and that a deadline
+// the platform would outwait is refused at load time: Tencent's budget is
+// a fixed 2 s, OpenIM's is the webhooks.yml timeout (at most 15 s).
+func TestForwardDeadlines(t *testing.T) {
+	tests := []struct {
+		name            string
+		forward         core.ForwardConfig
+		tencent, openim time.Duration
+		errKey          string
+	}{
+		{name: "defaults", tencent: 1500 * time.Millisecond, openim: 3 * time.Second},
+		{name: "set", forward: core.ForwardConfig{TencentDeadline: "800ms", OpenIMDeadline: "9s", OpenIMTimeout: "10s"}, tencent: 800 * time.Millisecond, openim: 9 * time.Second},
+		{name: "tencent at its budget", forward: core.ForwardConfig{TencentDeadline: "2s"}, errKey: "forward.tencentDeadline"},
+		{name: "openim at its timeout", forward: core.ForwardConfig{OpenIMDeadline: "5s"}, errKey: "forward.openimDeadline"},
+		{name: "openim timeout over the cap", forward: core.ForwardConfig{OpenIMTimeout: "20s"}, errKey: "forward.openimTimeout"},
+		{name: "not a duration", forward: core.ForwardConfig{TencentDeadline: "soon"}, errKey: "forward.tencentDeadline"},
+		{name: "bad fallback", forward: core.ForwardConfig{Fallback: "maybe"}, errKey: "forward.fallback"},
+		{name: "bad per-event fallback", forward: core.ForwardConfig{FallbackEvents: map[string]string{"group.join.apply": "later"}}, errKey: "forward.fallbackEvents.group.join.apply"},
+	}
+	for _, tt := range tests {
+		e, err := core.New(core.Config{DefaultAction: core.ActionForward, Forward: tt.forward})
+		if tt.errKey != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), tt.errKey+":") {
+				t.Errorf("%s: error %v, want one naming %s", tt.name, err, tt.errKey)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := e.Deadline(core.PlatformTencent); got != tt.tencent {
+			t.Errorf("%s: Tencent deadline %s, want %s", tt.name, got, tt.tencent)
+		}
+		if got := e.Deadline(core.PlatformOpenIM); got != tt.openim {
+			t.Errorf("%s: OpenIM deadline %s, want %s", tt.name, got, tt.openim)
+		}
+	}
+}
