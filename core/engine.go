@@ -65,6 +65,9 @@ type Outcome struct {
 	Duration time.Duration
 
 	input *Input
+	// started is when Serve began reading the request: the forward
+	// deadline counts from there, as the platform's budget already runs.
+	started time.Time
 }
 
 // Engine decides callbacks for one configuration. It is safe for concurrent

@@ -69,8 +69,14 @@ func (e *Engine) Forward(r *http.Request, out *Outcome, next NextFunc) *Outcome 
 		return e.fallback(out, "unreachable", fmt.Errorf("no next handler to forward to: %w", ErrUpstream))
 	}
 	limit := e.Deadline(ev.Platform)
-	// Real time, not e.now: the deadline bounds real waiting.
-	deadline := time.Now().Add(limit)
+	// Real time, not e.now: the deadline bounds real waiting. It counts
+	// from the request's arrival when Serve recorded it: reading and
+	// deciding already spent part of the platform's budget.
+	begin := out.started
+	if begin.IsZero() {
+		begin = time.Now()
+	}
+	deadline := begin.Add(limit)
 	if !ev.before && e.deliveries != nil && e.deliveries.acquire() {
 		// The request context ends when the gateway's handler returns; the
 		// delivery keeps its values (Caddy's reverse_proxy reads them) but

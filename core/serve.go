@@ -34,6 +34,7 @@ func (e *Engine) Serve(w http.ResponseWriter, r *http.Request, clientIP string, 
 		}
 		out = e.Decide(in)
 		if out.Result == ResultForward {
+			out.started = start
 			out = e.Forward(r, out, next)
 		}
 	}
