@@ -8,6 +8,7 @@
 package upstreamtest
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -48,8 +49,10 @@ type Upstream struct {
 
 	behavior Behavior
 	server   *httptest.Server
-	quit     chan struct{}
-	once     sync.Once
+	// life ends when the upstream closes, releasing delayed answers.
+	life context.Context
+	end  context.CancelFunc
+	once sync.Once
 
 	mu       sync.Mutex
 	received []Received
@@ -58,7 +61,8 @@ type Upstream struct {
 
 // Start runs an upstream answering with b on a loopback port.
 func Start(b Behavior) *Upstream {
-	u := &Upstream{behavior: b, quit: make(chan struct{})}
+	u := &Upstream{behavior: b}
+	u.life, u.end = context.WithCancel(context.Background())
 	u.server = httptest.NewServer(http.HandlerFunc(u.serve))
 	u.URL = u.server.URL
 	return u
@@ -67,7 +71,8 @@ func Start(b Behavior) *Upstream {
 // Down returns an upstream whose port refuses connections: it was bound on
 // 127.0.0.1 and closed again.
 func Down() *Upstream {
-	u := &Upstream{quit: make(chan struct{})}
+	u := &Upstream{}
+	u.life, u.end = context.WithCancel(context.Background())
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		// Loopback listening is a precondition of every suite using this.
@@ -84,7 +89,7 @@ func (u *Upstream) Host() string { return u.URL[len("http://"):] }
 // Close releases any delayed answers and stops the server.
 func (u *Upstream) Close() {
 	u.once.Do(func() {
-		close(u.quit)
+		u.end()
 		if u.server != nil {
 			u.server.CloseClientConnections()
 			u.server.Close()
@@ -136,17 +141,8 @@ func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
 		u.mu.Unlock()
 	}()
 	b := u.behavior
-	if b.Delay > 0 {
-		timer := time.NewTimer(b.Delay)
-		select {
-		case <-timer.C:
-		case <-r.Context().Done():
-			timer.Stop()
-			return
-		case <-u.quit:
-			timer.Stop()
-			return
-		}
+	if b.Delay > 0 && !u.wait(r.Context(), b.Delay) {
+		return
 	}
 	if b.Reset {
 		reset(w)
@@ -161,6 +157,22 @@ func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(status)
 	io.WriteString(w, b.Body)
+}
+
+// wait waits for d and reports true, or false as soon as the request is
+// cancelled or the upstream closed. Callbacks on a buffered channel, not a
+// select: Yaegi v0.16.1 shares a select statement's case list between
+// goroutines, and under "yaegi test" this code is interpreted.
+func (u *Upstream) wait(ctx context.Context, d time.Duration) bool {
+	woke := make(chan bool, 3)
+	timer := time.AfterFunc(d, func() { woke <- true })
+	stopRequest := context.AfterFunc(ctx, func() { woke <- false })
+	stopUpstream := context.AfterFunc(u.life, func() { woke <- false })
+	elapsed := <-woke
+	timer.Stop()
+	stopRequest()
+	stopUpstream()
+	return elapsed
 }
 
 // reset closes the connection with SO_LINGER 0, so the peer reads a TCP
