@@ -123,13 +123,18 @@ func (e *Engine) deliverInBackground(ctx context.Context, cancel context.CancelF
 // of interpreted struct types.)
 var errNextPanicked = errors.New("next panicked")
 
+// errWaitEnded tells exchange that its context ended before next answered.
+var errWaitEnded = errors.New("wait for next ended")
+
 // exchange runs next with up, waits for it until ctx ends, and resolves
 // the captured answer. It calls cancel before returning, which tells a
 // proxying next to give up, so its goroutine ends soon after a timeout.
 func (e *Engine) exchange(ctx context.Context, cancel context.CancelFunc, up *http.Request, out *Outcome, next NextFunc, limit time.Duration) *Outcome {
 	defer cancel()
 	capture := newCapture(e.set.maxReply)
-	done := make(chan error, 1)
+	// Room for next's result and the deadline's signal, so neither sender
+	// ever blocks.
+	done := make(chan error, 2)
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
@@ -138,13 +143,14 @@ func (e *Engine) exchange(ctx context.Context, cancel context.CancelFunc, up *ht
 		}()
 		done <- next(capture, up)
 	}()
-	var err error
-	select {
-	case received := <-done:
-		// Not "case err = <-done": Yaegi panics on a select case that
-		// assigns to an existing variable ("reflect.Select: invalid Dir").
-		err = received
-	case <-ctx.Done():
+	// A plain receive, not a select on done and ctx.Done(): Yaegi v0.16.1
+	// keeps one reflect.Select case list per select statement and shares it
+	// between goroutines, so concurrent callbacks in Traefik could wait on
+	// each other's channels (go test -race flags it in internal/traefikload).
+	stop := context.AfterFunc(ctx, func() { done <- errWaitEnded })
+	err := <-done
+	stop()
+	if errors.Is(err, errWaitEnded) {
 		capture.abandon()
 		return e.fallback(out, ctxReason(ctx), fmt.Errorf("no answer within %s: %w", limit, ErrUpstream))
 	}
