@@ -24,10 +24,12 @@ type DeliveryStats struct {
 	Inline int64
 }
 
-// deliveries is an engine's bounded set of background delivery slots. A
-// buffered channel is the semaphore: no goroutine waits for a slot.
+// deliveries is an engine's bounded set of background delivery slots,
+// counted with atomics: Yaegi v0.16.1 shares one select case list between
+// goroutines running the same select statement, so a channel semaphore
+// taken with select/default could hand one engine's slot to another.
 type deliveries struct {
-	slots     chan struct{}
+	max       int64
 	inFlight  atomic.Int64
 	delivered atomic.Int64
 	failed    atomic.Int64
@@ -35,18 +37,16 @@ type deliveries struct {
 }
 
 func newDeliveries(max int) *deliveries {
-	return &deliveries{slots: make(chan struct{}, max)}
+	return &deliveries{max: int64(max)}
 }
 
 // acquire takes a slot if one is free, without waiting.
 func (d *deliveries) acquire() bool {
-	select {
-	case d.slots <- struct{}{}:
-		d.inFlight.Add(1)
-		return true
-	default:
+	if d.inFlight.Add(1) > d.max {
+		d.inFlight.Add(-1)
 		return false
 	}
+	return true
 }
 
 // release frees a slot and counts how the delivery ended.
@@ -57,7 +57,6 @@ func (d *deliveries) release(out *Outcome) {
 		d.failed.Add(1)
 	}
 	d.inFlight.Add(-1)
-	<-d.slots
 }
 
 // Deliveries reports the engine's after-callback delivery counters.
