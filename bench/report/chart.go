@@ -22,8 +22,9 @@ var setupColors = []color.Color{
 	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}, // E imgate forwarding
 }
 
-// Chart draws three panels (throughput, p50, p99) of grouped bars, one
-// group per workload and one bar per setup, and writes them as PNG.
+// Chart draws four panels (throughput, p50, p99, server CPU per request)
+// of grouped bars, one group per workload and one bar per setup, and
+// writes them as PNG.
 func Chart(w io.Writer, r *Results) error {
 	sums := Summarize(r.Runs)
 	panels := []struct {
@@ -31,8 +32,9 @@ func Chart(w io.Writer, r *Results) error {
 		value       func(Summary) float64
 	}{
 		{"Throughput (higher is better)", "requests/s", func(s Summary) float64 { return s.RPS }},
-		{"p50 latency (lower is better)", "µs", func(s Summary) float64 { return float64(s.P50) / float64(time.Microsecond) }},
-		{"p99 latency (lower is better)", "µs", func(s Summary) float64 { return float64(s.P99) / float64(time.Microsecond) }},
+		{"p50 latency (lower is better)", "ms", func(s Summary) float64 { return float64(s.P50) / float64(time.Millisecond) }},
+		{"p99 latency (lower is better)", "ms", func(s Summary) float64 { return float64(s.P99) / float64(time.Millisecond) }},
+		{"Server CPU per request (lower is better)", "µs", func(s Summary) float64 { return s.CPU }},
 	}
 	names := make([]string, len(r.Workloads))
 	for i, wl := range r.Workloads {
@@ -71,7 +73,7 @@ func Chart(w io.Writer, r *Results) error {
 		p.Y.Max = ymax * 1.35
 		row = append(row, p)
 	}
-	const width, height = 15 * vg.Inch, 4.5 * vg.Inch
+	const width, height = 20 * vg.Inch, 4.5 * vg.Inch
 	img := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(96))
 	dc := draw.New(img)
 	tiles := draw.Tiles{Rows: 1, Cols: len(row), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 2, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}

@@ -15,7 +15,7 @@ func TestChartIsAPNG(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chart is not a PNG: %v", err)
 	}
-	if b := img.Bounds(); b.Dx() != 1440 || b.Dy() != 432 {
-		t.Fatalf("chart is %dx%d, want 1440x432 (15×4.5 in at 96 dpi)", b.Dx(), b.Dy())
+	if b := img.Bounds(); b.Dx() != 1920 || b.Dy() != 432 {
+		t.Fatalf("chart is %dx%d, want 1920x432 (20×4.5 in at 96 dpi)", b.Dx(), b.Dy())
 	}
 }

@@ -61,7 +61,7 @@ func Markdown(w io.Writer, r *Results, chartFile string) error {
 
 	p("## Throughput and latency\n\n")
 	if chartFile != "" {
-		p("![Throughput and p50/p99 latency per setup and workload](%s)\n\n", chartFile)
+		p("![Throughput, p50/p99 latency and server CPU per request, per setup and workload](%s)\n\n", chartFile)
 	}
 	p("Setups:\n\n")
 	for _, s := range r.Setups {

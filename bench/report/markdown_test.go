@@ -17,7 +17,7 @@ func TestMarkdown(t *testing.T) {
 		"| C ≥ 0.85 × B throughput | 0.90 (≥ 0.85) | 0.90 (≥ 0.85) | yes |",
 		"| C ≥ 2 × D throughput | 2.25 (≥ 2.00) | 2.25 (≥ 2.00) | yes |",
 		"| interpreted plugin < 50 µs per callback | BenchmarkPluginInterpreted | 60.00 µs (< 50.00 µs) | NO |",
-		"![Throughput and p50/p99 latency per setup and workload](results.png)",
+		"![Throughput, p50/p99 latency and server CPU per request, per setup and workload](results.png)",
 		"| C | 27000 | 1.10 ms | 2.20 ms | 4.6 µs | 0.90 | 1.10 |",
 		"| tencent-join | 0.90 | 1.10 | 1.11 | 2.25 | 0.44 | 0.44 | 0.92 | 1.10 | 1.09 |",
 		"| github.com/imgate/imgate/core | BenchmarkDecide/tencent-before-apply-join | 1.50 µs | 900 | 8 |",

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"log"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -27,7 +28,13 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:18090", "listen address (loopback only)")
 	rules := flag.String("rules", "bench/configs/rules.json", "imgate config (core.Config JSON) whose rules to apply")
 	decidePath := flag.String("decide-path", "/imgate/decide", "path of the normalized forward protocol")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address, e.g. 127.0.0.1:18190 (default off)")
 	flag.Parse()
+	if *pprofAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		go func() { log.Print(http.ListenAndServe(*pprofAddr, mux)) }()
+	}
 	raw, err := os.ReadFile(*rules)
 	if err != nil {
 		log.Fatal(err)
