@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs the tests of core and traefikplugin under Yaegi v0.16.1, the
+# Runs the tests of every package Traefik interprets (core, traefikplugin)
+# and of the test-support packages they use (internal/golden,
+# internal/upstreamtest) under Yaegi v0.16.1, the
 # interpreter every Traefik v3 release embeds: passing `go test` proves
 # nothing for Traefik. Yaegi reads sources GOPATH-style, so the repository
 # is symlinked to <gopath>/src/github.com/imgate/imgate and the packages are
 # named by import path. Needs only Go; yaegi comes through the module proxy.
-#   .ci/traefik.sh            both packages
+#   .ci/traefik.sh            all four packages
 #   .ci/traefik.sh -run Gold  extra flags go to `yaegi test`
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +20,7 @@ ln -s "$repo" "$tmp/gopath/src/$module"
 
 cd "$tmp/gopath/src/$module"
 status=0
-for pkg in core traefikplugin; do
+for pkg in core traefikplugin internal/golden internal/upstreamtest; do
   echo "--- yaegi test $module/$pkg"
   start=$SECONDS
   if GOPATH="$tmp/gopath" GO111MODULE=off "$tmp/bin/yaegi" test "$@" "$module/$pkg"; then
