@@ -82,10 +82,22 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
+// envelope is the part of a normalized event (core.Event) the service needs
+// to rebuild the callback: the rules then decode the raw body once, as in
+// the native path, instead of the event's decoded copies of the same fields.
+type envelope struct {
+	Platform    string          `json:"platform"`
+	Command     string          `json:"command"`
+	AppID       string          `json:"appId"`
+	ClientIP    string          `json:"clientIp"`
+	OptPlatform string          `json:"optPlatform"`
+	Raw         json.RawMessage `json:"raw"`
+}
+
 // decide parses a normalized event and applies the rules to the callback
 // it carries.
 func (s *Service) decide(r *http.Request) (core.UpstreamReply, int, error) {
-	var ev core.Event
+	var ev envelope
 	if r.Method != http.MethodPost {
 		return core.UpstreamReply{}, http.StatusMethodNotAllowed, fmt.Errorf("method %s", r.Method)
 	}
@@ -119,7 +131,7 @@ func (s *Service) decide(r *http.Request) (core.UpstreamReply, int, error) {
 // callbackOf rebuilds the platform callback a normalized event came from:
 // the raw body plus the query (Tencent) or path (OpenIM) that name the
 // command.
-func callbackOf(ev *core.Event) (*core.Input, error) {
+func callbackOf(ev *envelope) (*core.Input, error) {
 	if len(ev.Raw) == 0 || ev.Command == "" {
 		return nil, fmt.Errorf("event lacks raw body or command")
 	}
