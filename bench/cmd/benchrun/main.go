@@ -52,6 +52,7 @@ type options struct {
 	pprofDir  string
 	from      string
 	skipGo    bool
+	rerunGo   bool
 }
 
 func main() {
@@ -69,6 +70,7 @@ func main() {
 	flag.StringVar(&o.pprofDir, "pprof", "", "directory for CPU profiles of setups C and E taken during the first repeat (via Caddy's admin /debug/pprof)")
 	flag.StringVar(&o.from, "from", "", "re-render RESULTS.md and the chart from this results.json without measuring")
 	flag.BoolVar(&o.skipGo, "skip-go", false, "skip the in-process Go benchmarks")
+	flag.BoolVar(&o.rerunGo, "rerun-go", false, "with -from: run the in-process Go benchmarks again and replace them in the results")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -106,18 +108,42 @@ func run(ctx context.Context, o options) error {
 		if err := json.Unmarshal(raw, res); err != nil {
 			return fmt.Errorf("%s: %w", o.from, err)
 		}
+		if o.rerunGo {
+			started := time.Now()
+			res.GoBenchCount = o.goCount
+			if err := goBench(ctx, o, repo, res); err != nil {
+				return err
+			}
+			res.Elapsed += time.Since(started)
+		}
 	} else {
-		if res, err = measure(ctx, o, repo); err != nil {
+		if res, err = measure(ctx, o, repo); err != nil && res == nil {
 			return err
 		}
 	}
-	if analysis, err := os.ReadFile(filepath.Join(repo, "bench", "analysis.md")); err == nil && !o.quick {
+	if analysis, aerr := os.ReadFile(filepath.Join(repo, "bench", "analysis.md")); aerr == nil && !o.quick {
 		res.Analysis = string(analysis)
 	}
-	return write(o.out, res)
+	if werr := write(o.out, res); werr != nil {
+		return werr
+	}
+	// A failed Go benchmark step still leaves the wrk results written.
+	return err
 }
 
-// measure does the whole run and returns what it measured.
+// goBench runs the in-process benchmarks into res.
+func goBench(ctx context.Context, o options, repo string, res *report.Results) error {
+	step("running in-process Go benchmarks")
+	lines, _, err := RunGoBench(ctx, repo, o.goCount, o.benchtime)
+	if err != nil {
+		return err
+	}
+	res.GoBench = lines
+	return nil
+}
+
+// measure does the whole run and returns what it measured. When only the
+// Go benchmarks fail it returns the wrk results with the error.
 func measure(ctx context.Context, o options, repo string) (*report.Results, error) {
 	started := time.Now()
 	if _, err := exec.LookPath("wrk"); err != nil {
@@ -259,12 +285,11 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 	procs = nil
 
 	if !o.skipGo {
-		step("running in-process Go benchmarks")
-		lines, _, err := RunGoBench(ctx, repo, o.goCount, o.benchtime)
-		if err != nil {
-			return nil, err
+		if err := goBench(ctx, o, repo, res); err != nil {
+			res.Elapsed = time.Since(started)
+			res.Checks = append(res.Checks, "The in-process Go benchmarks failed in this run (rerun them with `bench/run.sh -from bench/results.json -rerun-go`).")
+			return res, err
 		}
-		res.GoBench = lines
 	}
 	res.Elapsed = time.Since(started)
 	return res, nil
