@@ -33,3 +33,21 @@ func Machine() []string {
 	}
 	return out
 }
+
+// Revision names the code measured: the commit, and whether the working
+// tree had changes on top of it.
+func Revision(repo string) string {
+	cmd := exec.Command("git", "rev-parse", "--short", "HEAD")
+	cmd.Dir = repo
+	head, err := cmd.Output()
+	if err != nil {
+		return "code revision unknown (not a git checkout)"
+	}
+	rev := "code at commit " + strings.TrimSpace(string(head))
+	cmd = exec.Command("git", "status", "--porcelain", "--untracked-files=no")
+	cmd.Dir = repo
+	if dirty, err := cmd.Output(); err == nil && len(strings.TrimSpace(string(dirty))) > 0 {
+		rev += " plus uncommitted changes to " + strconv.Itoa(len(strings.Split(strings.TrimSpace(string(dirty)), "\n"))) + " tracked files"
+	}
+	return rev
+}

@@ -151,7 +151,7 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 	}
 	load := Load{Threads: o.threads, Conns: o.conns, Duration: o.duration, Warmup: o.warmup}
 	res := &report.Results{
-		Started: started, Command: command(o), Machine: Machine(), Load: load.String(), Quick: o.quick,
+		Started: started, Command: command(o), Machine: append(Machine(), Revision(repo)), Load: load.String(), Quick: o.quick,
 		Workloads: Workloads, Repeats: o.repeats, GoBenchCount: o.goCount,
 	}
 	for _, s := range Setups {
