@@ -82,10 +82,14 @@ func TestReloadKeepsState(t *testing.T) {
 		}
 	}
 	loadConfig(t, rateConfig(t, "slow down", 1))
+	// The old server closes its keep-alive connections on reload; a reused
+	// one would read EOF.
+	tester.Client.CloseIdleConnections()
 	if got := applyJoin(t, tester.Client); got != floodReply {
 		t.Fatalf("after an unchanged reload: %s, want the bucket to be empty: %s", got, floodReply)
 	}
 	loadConfig(t, rateConfig(t, "easy", 2))
+	tester.Client.CloseIdleConnections()
 	if got := applyJoin(t, tester.Client); got != allowReply {
 		t.Fatalf("after a config change: %s, want a fresh bucket: %s", got, allowReply)
 	}

@@ -84,7 +84,11 @@ func lookupTencent(name string) (command, bool) {
 	if ok {
 		return c, true
 	}
-	return command{event: EventUnknown, before: strings.Contains(name, "Before") || strings.Contains(name, "Prev")}, false
+	return unknownTencent(name), false
+}
+
+func unknownTencent(name string) command {
+	return command{event: EventUnknown, before: strings.Contains(name, "Before") || strings.Contains(name, "Prev")}
 }
 
 // openimIndex is openimCommands keyed by exact and by lower-case name, so

@@ -63,6 +63,7 @@ func TestConfigErrors(t *testing.T) {
 		{"undefined group list", `{"lists":{"a":{"values":["x"]}},"rules":[{"name":"r","action":"deny","groups":["@b"]}]}`, "rules[0] (r).groups", `list "b" is not defined`},
 		{"undefined member list", `{"rules":[{"name":"r","action":"deny","members":["ok","@gone"]}]}`, "rules[0] (r).members", `list "gone" is not defined`},
 		{"bad regexp", `{"rules":[{"name":"r","action":"deny","text":"free (money"}]}`, "rules[0] (r).text", "not a regular expression"},
+		{"event typo", `{"rules":[{"name":"r","action":"deny","events":["group.join.*","group.join.aply"]}]}`, "rules[0] (r).events", `"group.join.aply" matches no event imgate knows`},
 		{"negative max members", `{"rules":[{"name":"r","action":"deny","maxMembers":-1}]}`, "rules[0] (r).maxMembers", "negative"},
 		{"rate without slash", `{"rules":[{"name":"r","action":"deny","rate":"5"}]}`, "rules[0] (r).rate", "not N/duration"},
 		{"rate zero count", `{"rules":[{"name":"r","action":"deny","rate":"0/1m"}]}`, "rules[0] (r).rate", "count must be a positive number"},

@@ -90,7 +90,7 @@ func (e *Engine) Forward(r *http.Request, out *Outcome, next NextFunc) *Outcome 
 		}
 		background := *out
 		go e.deliverInBackground(ctx, cancel, up, &background, next)
-		e.encode(out, ResultAck, ActionAllow, 0, "", nil)
+		encodeReply(out, ResultAck, ActionAllow, 0, "", nil)
 		return out
 	}
 	if !ev.before && e.deliveries != nil {
@@ -241,7 +241,7 @@ func (e *Engine) resolve(out *Outcome, status int, body []byte, overflow bool) *
 	}
 	if !ev.before {
 		// The platform ignores the answer to after-callbacks; delivery is what counted.
-		e.encode(out, ResultAck, ActionAllow, 0, "", nil)
+		encodeReply(out, ResultAck, ActionAllow, 0, "", nil)
 		out.Upstream = true
 		return out
 	}
@@ -277,7 +277,7 @@ func (e *Engine) applyUpstream(out *Outcome, reply *UpstreamReply) *Outcome {
 	}
 	out.Upstream = true
 	if decision == ActionAllow && len(reply.Refuse) == 0 {
-		e.encode(out, ResultAllow, ActionAllow, 0, "", nil)
+		encodeReply(out, ResultAllow, ActionAllow, 0, "", nil)
 		return out
 	}
 	code := reply.Code
@@ -288,7 +288,7 @@ func (e *Engine) applyUpstream(out *Outcome, reply *UpstreamReply) *Outcome {
 			return e.fallback(out, "invalid", fmt.Errorf("upstream code %d is not a Tencent reject code: %w", reply.Code, ErrUpstream))
 		}
 		if decision == ActionAllow && ev.partialRefusal {
-			e.encode(out, ResultRefuse, "refuse", 0, "", reply.Refuse)
+			encodeReply(out, ResultRefuse, "refuse", 0, "", reply.Refuse)
 			return out
 		}
 	} else if code == 0 {
@@ -297,7 +297,7 @@ func (e *Engine) applyUpstream(out *Outcome, reply *UpstreamReply) *Outcome {
 		return e.fallback(out, "invalid", fmt.Errorf("upstream code %d is not an OpenIM errCode (5000-9999): %w", reply.Code, ErrUpstream))
 	}
 	// A platform or command that cannot refuse part denies the whole request.
-	e.encode(out, ResultDeny, ActionDeny, code, reply.Message, nil)
+	encodeReply(out, ResultDeny, ActionDeny, code, reply.Message, nil)
 	return out
 }
 
@@ -316,7 +316,7 @@ func (e *Engine) fallback(out *Outcome, reason string, err error) *Outcome {
 	if ev.Platform == PlatformOpenIM {
 		code = DefaultOpenIMDenyCode
 	}
-	e.encode(out, ResultFallback, decision, code, "", nil)
+	encodeReply(out, ResultFallback, decision, code, "", nil)
 	if !ev.before {
 		out.Decision = ResultAck
 	}

@@ -2,9 +2,14 @@ package core
 
 import "strings"
 
+// The matching helpers below are plain functions, not methods, and keep
+// calls few: Yaegi v0.16.1 (Traefik) spends about 2 µs on an interpreted
+// method call and 0.3 µs on a function call, against a few ns compiled, and
+// these run for every id a rule looks at.
+
 // glob matches ids against a pattern where "*" stands for any run of
-// characters. The common shapes (exact, prefix*, *suffix, *infix*) use
-// strings functions, which stay compiled under Yaegi.
+// characters. Matching uses strings functions, which stay compiled under
+// Yaegi.
 type glob struct {
 	pattern string
 	parts   []string
@@ -14,7 +19,7 @@ func newGlob(pattern string) glob {
 	return glob{pattern: pattern, parts: strings.Split(pattern, "*")}
 }
 
-func (g glob) match(s string) bool {
+func globMatch(g glob, s string) bool {
 	parts := g.parts
 	if len(parts) == 1 {
 		return s == g.pattern
@@ -34,10 +39,12 @@ func (g glob) match(s string) bool {
 	return strings.HasSuffix(s, last)
 }
 
-// idSet holds exact ids in a map and globs in a slice.
+// idSet holds exact ids in a map, "prefix*" globs (the common shape, e.g.
+// "bot-*") as plain prefixes, and other globs in a slice.
 type idSet struct {
-	exact map[string]struct{}
-	globs []glob
+	exact    map[string]struct{}
+	prefixes []string
+	globs    []glob
 }
 
 func newIDSet(values []string) *idSet {
@@ -53,26 +60,35 @@ func (s *idSet) add(v string) {
 	if v == "" {
 		return
 	}
-	if strings.Contains(v, "*") {
+	star := strings.IndexByte(v, '*')
+	switch {
+	case star < 0:
+		s.exact[v] = struct{}{}
+	case star == len(v)-1:
+		s.prefixes = append(s.prefixes, v[:star])
+	default:
 		s.globs = append(s.globs, newGlob(v))
-		return
 	}
-	s.exact[v] = struct{}{}
 }
 
-func (s *idSet) match(id string) bool {
+func setMatch(s *idSet, id string) bool {
 	if _, ok := s.exact[id]; ok {
 		return true
 	}
+	for _, p := range s.prefixes {
+		if strings.HasPrefix(id, p) {
+			return true
+		}
+	}
 	for _, g := range s.globs {
-		if g.match(id) {
+		if globMatch(g, id) {
 			return true
 		}
 	}
 	return false
 }
 
-func (s *idSet) size() int { return len(s.exact) + len(s.globs) }
+func (s *idSet) size() int { return len(s.exact) + len(s.prefixes) + len(s.globs) }
 
 // idMatcher is a rule condition over ids: inline ids and globs plus
 // references to named lists ("@name").
@@ -81,15 +97,17 @@ type idMatcher struct {
 	lists  []*List
 }
 
-func (m *idMatcher) match(id string) bool {
+// matchID reports whether id is an inline id or on one of the lists. List
+// files are refreshed once per decision (refreshLists), not here.
+func matchID(m *idMatcher, id string) bool {
 	if id == "" {
 		return false
 	}
-	if m.inline.match(id) {
+	if setMatch(m.inline, id) {
 		return true
 	}
 	for _, l := range m.lists {
-		if l.Contains(id) {
+		if setMatch(l.current.Load().(*idSet), id) {
 			return true
 		}
 	}

@@ -26,7 +26,7 @@ func TestGlob(t *testing.T) {
 		{"**", "x", true},
 	}
 	for _, tc := range cases {
-		if got := newGlob(tc.pattern).match(tc.id); got != tc.want {
+		if got := globMatch(newGlob(tc.pattern), tc.id); got != tc.want {
 			t.Errorf("glob %q match %q = %v, want %v", tc.pattern, tc.id, got, tc.want)
 		}
 	}
@@ -38,12 +38,12 @@ func TestIDSet(t *testing.T) {
 		t.Errorf("size %d, want 4 (blank dropped, space trimmed)", s.size())
 	}
 	for id, want := range map[string]bool{"alice": true, "bob": true, "bot-1": true, "x@spam": true, "carol": false, " alice ": false} {
-		if got := s.match(id); got != want {
+		if got := setMatch(s, id); got != want {
 			t.Errorf("match(%q) = %v, want %v", id, got, want)
 		}
 	}
 	m := &idMatcher{inline: newIDSet([]string{"*"})}
-	if m.match("") {
+	if matchID(m, "") {
 		t.Error("an empty id matched a condition")
 	}
 }

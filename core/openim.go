@@ -86,7 +86,7 @@ func querySecret(query string) (secret, cmd string) {
 
 // verifyOpenIM checks the source address and the shared secret carried in
 // the callback URL.
-func (e *Engine) verifyOpenIM(rest, query, remote string) (string, error) {
+func verifyOpenIM(e *Engine, rest, query, remote string) (string, error) {
 	var done []string
 	if len(e.set.cidrs) > 0 {
 		addr, err := parseRemote(remote)
@@ -148,9 +148,10 @@ func decodeOpenIM(ev *Event, body []byte) error {
 	ev.Text = firstNonEmpty(b.ReqMessage, b.Reason, b.Content, b.GroupName)
 	ev.EventTime = b.SendTime
 	ev.Members = openimMembers(&b)
-	lower := strings.ToLower(ev.Command)
-	if lower == "callbackbeforesetgroupinfocommand" || lower == "callbackbeforesetgroupinfoexcommand" {
-		echo, err := openimEcho(body, lower == "callbackbeforesetgroupinfoexcommand")
+	// EqualFold, not ToLower: this runs on every OpenIM callback.
+	infoEx := strings.EqualFold(ev.Command, "callbackBeforeSetGroupInfoExCommand")
+	if infoEx || strings.EqualFold(ev.Command, "callbackBeforeSetGroupInfoCommand") {
+		echo, err := openimEcho(body, infoEx)
 		if err != nil {
 			return err
 		}

@@ -175,25 +175,82 @@ func compileIDs(key string, values []string, lists map[string]*List) (*idMatcher
 	return m, nil
 }
 
-// match reports whether the rule's conditions hold for ev. For a members
+// candidates holds, per platform and normalized event, the rules whose
+// platforms and events conditions admit that event, in rule order. The
+// event names are a closed set (the command tables plus "unknown"), so the
+// event globs are matched once at load time instead of on every callback.
+type candidates struct {
+	tencent map[string][]*rule
+	openim  map[string][]*rule
+}
+
+// eventNames returns every normalized event name imgate can produce.
+func eventNames() []string {
+	seen := map[string]bool{EventUnknown: true}
+	names := []string{EventUnknown}
+	for _, c := range tencentCommands {
+		if !seen[c.event] {
+			seen[c.event] = true
+			names = append(names, c.event)
+		}
+	}
+	for _, c := range openimCommands {
+		if !seen[c.event] {
+			seen[c.event] = true
+			names = append(names, c.event)
+		}
+	}
+	return names
+}
+
+// indexRules builds the candidates and rejects event patterns that match
+// no event, which are typos ("group.join.aply") that would never fire.
+func indexRules(rules []*rule, cfgs []RuleConfig) (candidates, error) {
+	idx := candidates{tencent: map[string][]*rule{}, openim: map[string][]*rule{}}
+	names := eventNames()
+	for i, r := range rules {
+		for _, pattern := range trimAll(cfgs[i].Events) {
+			p := newIDSet([]string{pattern})
+			hit := false
+			for _, name := range names {
+				if setMatch(p, name) {
+					hit = true
+					break
+				}
+			}
+			if !hit {
+				return idx, configErr(fmt.Sprintf("rules[%d] (%s).events", i, r.name), "%q matches no event imgate knows (see the event table in the README)", pattern)
+			}
+		}
+		for _, name := range names {
+			if r.events.size() > 0 && !setMatch(r.events, name) {
+				continue
+			}
+			if r.tencent {
+				idx.tencent[name] = append(idx.tencent[name], r)
+			}
+			if r.openim {
+				idx.openim[name] = append(idx.openim[name], r)
+			}
+		}
+	}
+	return idx, nil
+}
+
+// ruleMatch reports whether the rule's remaining conditions hold for ev
+// (platform and event were settled by the candidates index). For a members
 // condition it also returns the matching members. The rate condition is
 // checked last so that a token is only taken when everything else matched.
-func (r *rule) match(ev *Event, now int64) (bool, []string) {
-	if ev.Platform == PlatformTencent && !r.tencent || ev.Platform == PlatformOpenIM && !r.openim {
-		return false, nil
-	}
-	if r.events.size() > 0 && !r.events.match(ev.Event) {
-		return false, nil
-	}
+func ruleMatch(r *rule, ev *Event, now int64) (bool, []string) {
 	if r.groupTypes != nil {
 		if _, ok := r.groupTypes[strings.ToLower(ev.GroupType)]; !ok {
 			return false, nil
 		}
 	}
-	if r.groups != nil && !r.groups.match(ev.GroupID) {
+	if r.groups != nil && !matchID(r.groups, ev.GroupID) {
 		return false, nil
 	}
-	if r.actors != nil && !r.actors.match(ev.Actor) {
+	if r.actors != nil && !matchID(r.actors, ev.Actor) {
 		return false, nil
 	}
 	if r.maxMembers > 0 && len(ev.Members) <= r.maxMembers {
@@ -205,7 +262,7 @@ func (r *rule) match(ev *Event, now int64) (bool, []string) {
 	var matched []string
 	if r.members != nil {
 		for _, m := range ev.Members {
-			if r.members.match(m) {
+			if matchID(r.members, m) {
 				matched = append(matched, m)
 			}
 		}

@@ -20,37 +20,39 @@ func (e *Engine) Serve(w http.ResponseWriter, r *http.Request, clientIP string, 
 		if p := recover(); p != nil {
 			out = panicOutcome(out, p)
 			if !written {
-				e.write(w, out)
+				writeReply(e, w, out)
 			}
 		}
 		if out != nil {
 			out.Duration = time.Since(start)
 		}
 	}()
-	in, out := e.ReadInput(r)
+	in, out := readInput(e, r)
 	if out == nil {
 		if clientIP != "" {
 			in.RemoteAddr = clientIP
 		}
-		out = e.Decide(in)
+		out = decide(e, in)
 		if out.Result == ResultForward {
 			out.started = start
 			out = e.Forward(r, out, next)
 		}
 	}
 	written = true
-	e.write(w, out)
+	writeReply(e, w, out)
 	return out
 }
 
-func (e *Engine) write(w http.ResponseWriter, out *Outcome) {
+// writeReply sets the canonical header keys directly: Header.Set would
+// canonicalize them again on every callback.
+func writeReply(e *Engine, w http.ResponseWriter, out *Outcome) {
 	h := w.Header()
 	if out.Status == http.StatusOK {
-		h.Set("Content-Type", "application/json")
+		h["Content-Type"] = []string{"application/json"}
 	} else {
-		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h["Content-Type"] = []string{"text/plain; charset=utf-8"}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(out.Body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(out.Body))}
 	if e.cfg.DecisionHeader != "" {
 		h.Set(e.cfg.DecisionHeader, out.Result+"; rule="+out.Rule)
 	}

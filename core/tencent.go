@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -55,35 +56,91 @@ func TencentSign(token, requestTime string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// tencentQuery holds the query parameters Tencent sends, read in one pass:
+// reading each key separately costs a function call and a scan per key,
+// which Yaegi makes expensive.
+type tencentQuery struct {
+	command, appID, clientIP, optPlatform, sign, requestTime string
+}
+
+func parseTencentQuery(raw string) tencentQuery {
+	var q tencentQuery
+	escaped := strings.IndexByte(raw, '%') >= 0 || strings.IndexByte(raw, '+') >= 0
+	for raw != "" {
+		pair := raw
+		if i := strings.IndexByte(raw, '&'); i >= 0 {
+			pair = raw[:i]
+			raw = raw[i+1:]
+		} else {
+			raw = ""
+		}
+		eq := strings.IndexByte(pair, '=')
+		if eq < 0 {
+			continue
+		}
+		k := pair[:eq]
+		v := pair[eq+1:]
+		if escaped {
+			if u, err := url.QueryUnescape(v); err == nil {
+				v = u
+			}
+		}
+		switch k {
+		case "CallbackCommand":
+			if q.command == "" {
+				q.command = v
+			}
+		case "SdkAppid":
+			if q.appID == "" {
+				q.appID = v
+			}
+		case "ClientIP":
+			if q.clientIP == "" {
+				q.clientIP = v
+			}
+		case "OptPlatform":
+			if q.optPlatform == "" {
+				q.optPlatform = v
+			}
+		case "Sign":
+			if q.sign == "" {
+				q.sign = v
+			}
+		case "RequestTime":
+			if q.requestTime == "" {
+				q.requestTime = v
+			}
+		}
+	}
+	return q
+}
+
 // verifyTencent checks SdkAppid, Sign and RequestTime. It returns what was
 // verified, for X-Imgate-Verified.
-func (e *Engine) verifyTencent(query string, now time.Time) (string, error) {
+func verifyTencent(e *Engine, q *tencentQuery, now time.Time) (string, error) {
 	verified := "none"
 	if e.cfg.Tencent.AppID != "" {
-		appID := queryValue(query, "SdkAppid")
-		if subtle.ConstantTimeCompare([]byte(appID), []byte(e.cfg.Tencent.AppID)) != 1 {
-			if appID == "" {
+		if subtle.ConstantTimeCompare([]byte(q.appID), []byte(e.cfg.Tencent.AppID)) != 1 {
+			if q.appID == "" {
 				return "", fmt.Errorf("SdkAppid missing: %w", ErrAppID)
 			}
-			return "", fmt.Errorf("SdkAppid %q is not the configured app: %w", appID, ErrAppID)
+			return "", fmt.Errorf("SdkAppid %q is not the configured app: %w", q.appID, ErrAppID)
 		}
 		verified = "appid"
 	}
 	if e.cfg.Tencent.Token == "" {
 		return verified, nil
 	}
-	sign := queryValue(query, "Sign")
-	requestTime := queryValue(query, "RequestTime")
-	if sign == "" || requestTime == "" {
+	if q.sign == "" || q.requestTime == "" {
 		return "", fmt.Errorf("Sign or RequestTime missing: %w", ErrSignature)
 	}
-	want := TencentSign(e.cfg.Tencent.Token, requestTime)
-	if subtle.ConstantTimeCompare([]byte(strings.ToLower(sign)), []byte(want)) != 1 {
+	want := TencentSign(e.cfg.Tencent.Token, q.requestTime)
+	if subtle.ConstantTimeCompare([]byte(strings.ToLower(q.sign)), []byte(want)) != 1 {
 		return "", fmt.Errorf("Sign does not match RequestTime: %w", ErrSignature)
 	}
-	secs, err := strconv.ParseInt(requestTime, 10, 64)
+	secs, err := strconv.ParseInt(q.requestTime, 10, 64)
 	if err != nil {
-		return "", fmt.Errorf("RequestTime %q is not unix seconds: %w", requestTime, ErrStale)
+		return "", fmt.Errorf("RequestTime %q is not unix seconds: %w", q.requestTime, ErrStale)
 	}
 	skew := now.Sub(time.Unix(secs, 0))
 	if skew > e.set.signWindow || skew < -e.set.signWindow {
@@ -95,9 +152,9 @@ func (e *Engine) verifyTencent(query string, now time.Time) (string, error) {
 	return "sign", nil
 }
 
-// decodeTencent fills ev from a Tencent body. command is the query's
+// decodeTencent fills ev from a Tencent body. ev.Command is the query's
 // CallbackCommand; the body's, when present, must agree.
-func decodeTencent(ev *Event, query string, body []byte) error {
+func decodeTencent(ev *Event, q *tencentQuery, body []byte) error {
 	var b tencentBody
 	if err := unmarshalBody(body, &b); err != nil {
 		return err
@@ -105,16 +162,30 @@ func decodeTencent(ev *Event, query string, body []byte) error {
 	if b.CallbackCommand != "" && b.CallbackCommand != ev.Command {
 		return fmt.Errorf("query says %q, body says %q: %w", ev.Command, b.CallbackCommand, ErrCommandMismatch)
 	}
-	ev.AppID = queryValue(query, "SdkAppid")
-	ev.ClientIP = queryValue(query, "ClientIP")
-	ev.OptPlatform = normalizeOptPlatform(queryValue(query, "OptPlatform"))
+	ev.AppID = q.appID
+	ev.ClientIP = q.clientIP
+	ev.OptPlatform = normalizeOptPlatform(q.optPlatform)
 	ev.GroupID = b.GroupID
 	ev.GroupType = b.Type
-	ev.Actor = firstNonEmpty(b.RequestorAccount, b.FromAccount, b.OperatorAccount)
-	ev.Owner = firstNonEmpty(b.NewOwnerAccount, b.OwnerAccount)
-	ev.EventTime = parseEventTime(b.EventTime)
+	ev.Actor = b.RequestorAccount
+	if ev.Actor == "" {
+		ev.Actor = b.FromAccount
+	}
+	if ev.Actor == "" {
+		ev.Actor = b.OperatorAccount
+	}
+	ev.Owner = b.NewOwnerAccount
+	if ev.Owner == "" {
+		ev.Owner = b.OwnerAccount
+	}
+	if len(b.EventTime) > 0 {
+		ev.EventTime = parseEventTime(b.EventTime)
+	}
 	ev.Members = tencentMembers(&b)
-	ev.Text = tencentText(&b)
+	ev.Text = b.Name
+	if len(b.MsgBody) > 0 {
+		ev.Text = tencentText(&b)
+	}
 	ev.partialRefusal = ev.Command == "Group.CallbackBeforeInviteJoinGroup"
 	return nil
 }
