@@ -6,7 +6,7 @@
 // bench/results.json. Run it through bench/run.sh, which installs wrk.
 //
 //	bench/run.sh            # full run, ~8 minutes
-//	bench/run.sh -quick     # smoke run, ~1 minute, results in a temp dir
+//	bench/run.sh -quick     # smoke run, about 1 minute, results in a temp dir
 package main
 
 import (
@@ -57,7 +57,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.BoolVar(&o.quick, "quick", os.Getenv("BENCH_QUICK") == "1", "smoke run: 1 repeat of 2s, Go benchmarks once; results go to a temp dir unless -out is set (env BENCH_QUICK=1)")
+	flag.BoolVar(&o.quick, "quick", os.Getenv("BENCH_QUICK") == "1", "smoke run: 1 repeat of 1s after 1s warm-up, Go benchmarks once; results go to a temp dir unless -out is set (env BENCH_QUICK=1)")
 	flag.IntVar(&o.repeats, "repeats", 3, "repeats of the whole setup × workload matrix (medians reported)")
 	flag.IntVar(&o.threads, "t", 2, "wrk threads")
 	flag.IntVar(&o.conns, "c", 32, "wrk connections (keep-alive)")
@@ -86,7 +86,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	if o.quick {
-		o.repeats, o.duration, o.warmup, o.goCount, o.benchtime = 1, 2*time.Second, time.Second, 1, "200ms"
+		o.repeats, o.duration, o.warmup, o.goCount, o.benchtime = 1, time.Second, time.Second, 1, "100ms"
 		if o.out == "" {
 			dir, err := os.MkdirTemp("", "imgate-bench-quick-")
 			if err != nil {
