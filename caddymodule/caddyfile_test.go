@@ -256,9 +256,15 @@ func zeroFields(v reflect.Value, path string) []string {
 		if v.Kind() == reflect.Slice {
 			zero = append(zero, zeroFields(v.Index(0), path+"[0]")...)
 		} else {
-			iter := v.MapRange()
-			iter.Next()
-			zero = append(zero, zeroFields(iter.Value(), path+"[key]")...)
+			// A key counts as covered when any entry sets it: take the
+			// entry that leaves the fewest unset (map order is random).
+			var best []string
+			for iter, first := v.MapRange(), true; iter.Next(); first = false {
+				if z := zeroFields(iter.Value(), path+"[key]"); first || len(z) < len(best) {
+					best = z
+				}
+			}
+			zero = append(zero, best...)
 		}
 	default:
 		if v.IsZero() {
