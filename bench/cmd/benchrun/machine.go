@@ -44,7 +44,9 @@ func Revision(repo string) string {
 		return "code revision unknown (not a git checkout)"
 	}
 	rev := "code at commit " + strings.TrimSpace(string(head))
-	cmd = exec.Command("git", "status", "--porcelain", "--untracked-files=no")
+	// The run's own outputs do not count: they are rewritten by every run.
+	cmd = exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+		":!bench/RESULTS.md", ":!bench/results.json", ":!bench/results.png", ":!bench/profiles")
 	cmd.Dir = repo
 	if dirty, err := cmd.Output(); err == nil && len(strings.TrimSpace(string(dirty))) > 0 {
 		rev += " plus uncommitted changes to " + strconv.Itoa(len(strings.Split(strings.TrimSpace(string(dirty)), "\n"))) + " tracked files"
