@@ -120,6 +120,24 @@ func parseTencentQuery(raw string) tencentQuery {
 	return q
 }
 
+// signMatches compares Sign (hex, either case) with sha256(token +
+// requestTime) in constant time, on the raw 32 bytes: no hex string or
+// lower-cased copy is built on every signed callback.
+func signMatches(token, requestTime, sign string) bool {
+	var got [sha256.Size]byte
+	if len(sign) != 2*sha256.Size {
+		return false
+	}
+	if _, err := hex.Decode(got[:], []byte(sign)); err != nil {
+		return false
+	}
+	buf := make([]byte, 0, 96)
+	buf = append(buf, token...)
+	buf = append(buf, requestTime...)
+	want := sha256.Sum256(buf)
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}
+
 // verifyTencent checks SdkAppid, Sign and RequestTime. It returns what was
 // verified, for X-Imgate-Verified.
 func verifyTencent(e *Engine, q *tencentQuery, now time.Time) (string, error) {
@@ -139,8 +157,7 @@ func verifyTencent(e *Engine, q *tencentQuery, now time.Time) (string, error) {
 	if q.sign == "" || q.requestTime == "" {
 		return "", fmt.Errorf("Sign or RequestTime missing: %w", ErrSignature)
 	}
-	want := TencentSign(e.cfg.Tencent.Token, q.requestTime)
-	if subtle.ConstantTimeCompare([]byte(strings.ToLower(q.sign)), []byte(want)) != 1 {
+	if !signMatches(e.cfg.Tencent.Token, q.requestTime, q.sign) {
 		return "", fmt.Errorf("Sign does not match RequestTime: %w", ErrSignature)
 	}
 	secs, err := strconv.ParseInt(q.requestTime, 10, 64)
