@@ -347,8 +347,13 @@ func TestForwardConcurrent(t *testing.T) {
 		}
 	}
 	// Two shared cores run 200 proxied requests plus the upstream: allow
-	// scheduling noise, still far inside Tencent's 2 s budget.
-	if ok, allowed := probe.InTime(worst, 300*time.Millisecond); !ok {
+	// scheduling noise (more under the race detector), still far inside
+	// Tencent's 2 s budget.
+	slack := 300 * time.Millisecond
+	if raceDetector {
+		slack = time.Second
+	}
+	if ok, allowed := probe.InTime(worst, slack); !ok {
 		t.Errorf("slowest reply took %s, deadline %s, allowed %s", worst, testDeadline, allowed)
 	}
 	t.Logf("%d callbacks, slowest reply %s, deadline %s", callbacks, worst.Round(time.Millisecond), testDeadline)
