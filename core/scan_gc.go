@@ -23,36 +23,7 @@ func init() { fastTencent = scanTencentBody }
 func scanTencentBody(body []byte, b *tencentBody) bool {
 	s := scanner{data: body}
 	s.space()
-	if !s.consume('{') {
-		return false
-	}
-	s.space()
-	if s.consume('}') {
-		return s.end()
-	}
-	for {
-		s.space()
-		key, ok := s.plainBytes()
-		if !ok {
-			return false
-		}
-		s.space()
-		if !s.consume(':') {
-			return false
-		}
-		s.space()
-		if !s.field(key, b) {
-			return false
-		}
-		s.space()
-		if s.consume(',') {
-			continue
-		}
-		if s.consume('}') {
-			return s.end()
-		}
-		return false
-	}
+	return s.object(func(key []byte) bool { return s.field(key, b) }) && s.end()
 }
 
 type scanner struct {
@@ -238,6 +209,20 @@ func (s *scanner) members(dst *[]tencentMember) bool {
 }
 
 func (s *scanner) member(m *tencentMember) bool {
+	return s.object(func(key []byte) bool {
+		switch {
+		case string(key) == "Member_Account":
+			return s.stringField(&m.MemberAccount)
+		case foldsTo(key, "Member_Account"):
+			return false
+		}
+		return s.skip()
+	})
+}
+
+// object walks {"key": value, ...}, calling value for each key with the
+// scanner at the value, which value must consume.
+func (s *scanner) object(value func(key []byte) bool) bool {
 	if !s.consume('{') {
 		return false
 	}
@@ -256,17 +241,8 @@ func (s *scanner) member(m *tencentMember) bool {
 			return false
 		}
 		s.space()
-		switch {
-		case string(key) == "Member_Account":
-			if !s.stringField(&m.MemberAccount) {
-				return false
-			}
-		case foldsTo(key, "Member_Account"):
+		if !value(key) {
 			return false
-		default:
-			if !s.skip() {
-				return false
-			}
 		}
 		s.space()
 		if s.consume(',') {
@@ -306,28 +282,16 @@ func (s *scanner) container() bool {
 	}
 	s.depth++
 	defer func() { s.depth-- }()
-	closing := byte(']')
-	object := s.data[s.pos] == '{'
-	if object {
-		closing = '}'
+	if s.data[s.pos] == '{' {
+		return s.object(func([]byte) bool { return s.skip() })
 	}
-	s.pos++
+	s.pos++ // '['
 	s.space()
-	if s.consume(closing) {
+	if s.consume(']') {
 		return true
 	}
 	for {
 		s.space()
-		if object {
-			if _, ok := s.plainBytes(); !ok {
-				return false
-			}
-			s.space()
-			if !s.consume(':') {
-				return false
-			}
-			s.space()
-		}
 		if !s.skip() {
 			return false
 		}
@@ -335,7 +299,7 @@ func (s *scanner) container() bool {
 		if s.consume(',') {
 			continue
 		}
-		return s.consume(closing)
+		return s.consume(']')
 	}
 }
 

@@ -90,31 +90,24 @@ func parseTencentQuery(raw string) tencentQuery {
 				v = u
 			}
 		}
+		var dst *string
 		switch k {
 		case "CallbackCommand":
-			if q.command == "" {
-				q.command = v
-			}
+			dst = &q.command
 		case "SdkAppid":
-			if q.appID == "" {
-				q.appID = v
-			}
+			dst = &q.appID
 		case "ClientIP":
-			if q.clientIP == "" {
-				q.clientIP = v
-			}
+			dst = &q.clientIP
 		case "OptPlatform":
-			if q.optPlatform == "" {
-				q.optPlatform = v
-			}
+			dst = &q.optPlatform
 		case "Sign":
-			if q.sign == "" {
-				q.sign = v
-			}
+			dst = &q.sign
 		case "RequestTime":
-			if q.requestTime == "" {
-				q.requestTime = v
-			}
+			dst = &q.requestTime
+		}
+		// The first occurrence wins, as with url.Values.Get.
+		if dst != nil && *dst == "" {
+			*dst = v
 		}
 	}
 	return q
