@@ -1,7 +1,6 @@
 package traefikplugin
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -27,7 +26,7 @@ func TestGolden(t *testing.T) {
 	for i := range cases {
 		c := cases[i]
 		t.Run(c.Name, func(t *testing.T) {
-			m := newTestMiddleware(t, withDecisionHeader(t, string(c.Config)), goldenNext(c.Upstream))
+			m := newTestMiddleware(t, withDecisionHeader(t, string(c.Config)), c.Upstream.Handler())
 			var rec *httptest.ResponseRecorder
 			for n := 0; n < c.Repeat; n++ {
 				req, rerr := c.NewRequest("", time.Now())
@@ -78,19 +77,6 @@ func withDecisionHeader(t *testing.T, config string) string {
 		return `{"decisionHeader":"` + goldenDecisionHeader + `"}`
 	}
 	return `{"decisionHeader":"` + goldenDecisionHeader + `",` + rest
-}
-
-// goldenNext is the case's static upstream; nil is an unreachable service,
-// which Traefik's proxy answers with 502.
-func goldenNext(u *golden.Upstream) http.Handler {
-	if u == nil {
-		return staticNext(http.StatusBadGateway, "")
-	}
-	status := u.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	return staticNext(status, u.Body)
 }
 
 // fieldOf returns a log field's raw value.

@@ -78,6 +78,24 @@ type Upstream struct {
 	Body   string `json:"body"`
 }
 
+// Handler returns the next handler a gateway suite puts behind imgate for
+// this upstream: it always gives the same answer, and a nil upstream is an
+// unreachable service (HTTP 502, as a proxy reports it).
+func (u *Upstream) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u == nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		status := u.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(u.Body))
+	})
+}
+
 // Expect is the checked reply.
 type Expect struct {
 	Status int `json:"status"`

@@ -41,7 +41,7 @@ func runGolden(t *testing.T, configOf func(*golden.Case) map[string]any) {
 		c := &cases[i]
 		t.Run(c.Name, func(t *testing.T) {
 			config := configOf(c)
-			next := StaticUpstream(c.Upstream)
+			next := c.Upstream.Handler()
 			builds := []struct {
 				name    string
 				handler http.Handler
@@ -107,22 +107,4 @@ func serveCase(t *testing.T, c *golden.Case, h http.Handler) *httptest.ResponseR
 func splitDecision(h string) (result, rule string) {
 	result, rest, _ := strings.Cut(h, "; ")
 	return result, strings.TrimPrefix(rest, "rule=")
-}
-
-// StaticUpstream is a Traefik service that always gives the same answer;
-// nil stands for an unreachable service, which Traefik's proxy reports as
-// 502 Bad Gateway.
-func StaticUpstream(u *golden.Upstream) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
-		if u == nil {
-			rw.WriteHeader(http.StatusBadGateway)
-			return
-		}
-		status := u.Status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		rw.WriteHeader(status)
-		_, _ = rw.Write([]byte(u.Body))
-	})
 }
