@@ -79,6 +79,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("imgate config: %w", err)
 	}
 	h.engine, h.poolKey = engine, key
+	// Handlers sharing the engine log alike; the latest one to load reports.
+	engine.OnDelivery(h.observeDelivery)
 	h.mayForward = mayForward(h.Config)
 	return nil
 }

@@ -40,6 +40,11 @@ var (
 		Help: "Forwarded callbacks answered with the fallback decision, by platform and reason (timeout, unreachable, status_NNN, invalid, empty, too_large).",
 	}, []string{"platform", "reason"})
 
+	afterDeliveriesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy", Subsystem: "imgate", Name: "after_deliveries_total",
+		Help: "After-callbacks delivered to the upstream in the background, by platform and result (delivered, or the failure reason).",
+	}, []string{"platform", "result"})
+
 	decisionDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "caddy", Subsystem: "imgate", Name: "decision_duration_seconds",
 		Help:    "Time spent in imgate per callback, forwarding included, by platform and result.",
@@ -48,7 +53,7 @@ var (
 
 	allCollectors = []prometheus.Collector{
 		decisionsTotal, verificationFailuresTotal, unknownCommandsTotal,
-		shadowHitsTotal, upstreamFallbacksTotal, decisionDuration,
+		shadowHitsTotal, upstreamFallbacksTotal, afterDeliveriesTotal, decisionDuration,
 	}
 )
 

@@ -59,6 +59,29 @@ func (d *deliveries) release(out *Outcome) {
 	d.inFlight.Add(-1)
 }
 
+// OnDelivery registers fn to be called with the Outcome of every
+// background after-callback delivery when it ends (Upstream true when the
+// service answered 2xx, else Reason says why not), so that adapters can log
+// and count what no request is left to report. It may be set at any time;
+// the last registration wins.
+func (e *Engine) OnDelivery(fn func(*Outcome)) {
+	e.deliveryObserver.Store(deliveryObserver{fn})
+}
+
+// deliveryObserver wraps the callback: atomic.Value needs one concrete type.
+type deliveryObserver struct {
+	fn func(*Outcome)
+}
+
+// notifyDelivery runs on the delivery's own goroutine, where a panic would
+// end the process: an observer's panic is dropped.
+func notifyDelivery(e *Engine, out *Outcome) {
+	defer func() { _ = recover() }()
+	if v, ok := e.deliveryObserver.Load().(deliveryObserver); ok && v.fn != nil {
+		v.fn(out)
+	}
+}
+
 // Deliveries reports the engine's after-callback delivery counters.
 func (e *Engine) Deliveries() DeliveryStats {
 	if e.deliveries == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -84,6 +85,8 @@ type Engine struct {
 	now       func() time.Time
 	// deliveries bounds after-callbacks forwarded in the background.
 	deliveries *deliveries
+	// deliveryObserver holds the OnDelivery callback.
+	deliveryObserver atomic.Value
 }
 
 // New validates cfg and compiles it. Errors name the config key and the reason.

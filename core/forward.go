@@ -113,6 +113,10 @@ func (e *Engine) deliverInBackground(ctx context.Context, cancel context.CancelF
 			result = e.fallback(out, "panic", fmt.Errorf("background delivery panicked: %v: %w", p, ErrUpstream))
 		}
 		e.deliveries.release(result)
+		if !out.started.IsZero() {
+			result.Duration = time.Since(out.started)
+		}
+		notifyDelivery(e, result)
 	}()
 	result = e.exchange(ctx, cancel, up, out, next, e.Deadline(out.Event.Platform))
 }

@@ -407,12 +407,13 @@ func TestForwardAfterCallback(t *testing.T) {
 		behavior  upstreamtest.Behavior
 		down      bool
 		delivered int64
+		reason    string // what OnDelivery hears when the delivery failed
 	}{
 		{name: "tencent-healthy", platform: core.PlatformTencent, format: core.FormatNormalized, behavior: upstreamtest.Behavior{Delay: 50 * time.Millisecond, Body: `{"decision":"allow"}`}, delivered: 1},
 		{name: "openim-native-healthy", platform: core.PlatformOpenIM, format: core.FormatNative, behavior: upstreamtest.Behavior{Body: `{"actionCode":0,"nextCode":0}`}, delivered: 1},
-		{name: "tencent-slow", platform: core.PlatformTencent, format: core.FormatNormalized, behavior: upstreamtest.Behavior{Delay: 5 * time.Second}},
-		{name: "openim-500", platform: core.PlatformOpenIM, format: core.FormatNormalized, behavior: upstreamtest.Behavior{Status: 500}},
-		{name: "openim-down", platform: core.PlatformOpenIM, format: core.FormatNormalized, down: true},
+		{name: "tencent-slow", platform: core.PlatformTencent, format: core.FormatNormalized, behavior: upstreamtest.Behavior{Delay: 5 * time.Second}, reason: "timeout"},
+		{name: "openim-500", platform: core.PlatformOpenIM, format: core.FormatNormalized, behavior: upstreamtest.Behavior{Status: 500}, reason: "status_500"},
+		{name: "openim-down", platform: core.PlatformOpenIM, format: core.FormatNormalized, down: true, reason: "unreachable"},
 	}
 	for _, tt := range tests {
 		tt := tt
@@ -427,6 +428,8 @@ func TestForwardAfterCallback(t *testing.T) {
 			proxy := upstreamtest.NewProxy(up.URL)
 			defer proxy.Close()
 			engine := forwardEngine(t, tt.format, nil)
+			ended := make(chan *core.Outcome, 1)
+			engine.OnDelivery(func(o *core.Outcome) { ended <- o })
 			cb := upstreamtest.AfterCallback(tt.platform)
 			// The gateway cancels the request context when its handler
 			// returns; its values must stay readable by next.
@@ -458,6 +461,14 @@ func TestForwardAfterCallback(t *testing.T) {
 			}
 			if stats.InFlight != 0 || stats.Delivered != tt.delivered || stats.Delivered+stats.Failed != 1 || stats.Inline != 0 {
 				t.Errorf("deliveries %+v, want %d delivered of 1", stats, tt.delivered)
+			}
+			select {
+			case o := <-ended:
+				if o.Upstream != (tt.delivered == 1) || o.Reason != tt.reason {
+					t.Errorf("OnDelivery heard upstream=%v reason %q, want upstream=%v reason %q", o.Upstream, o.Reason, tt.delivered == 1, tt.reason)
+				}
+			case <-time.After(time.Second):
+				t.Error("OnDelivery was not called when the delivery ended")
 			}
 			if tt.down {
 				return

@@ -60,6 +60,20 @@ func (m *Middleware) logOutcome(out *core.Outcome) {
 	m.emit(w, line)
 }
 
+// logDelivery writes an ERROR line when an after-callback delivered in the
+// background failed: the platform was acknowledged at once, so no request
+// is left to report it. Successful deliveries are silent, like acks.
+func (m *Middleware) logDelivery(out *core.Outcome) {
+	if out == nil || out.Upstream {
+		return
+	}
+	line := m.line(out, "delivery_failed", out.Rule)
+	if out.Err != nil {
+		line = appendField(line, "error", out.Err.Error())
+	}
+	m.emit(m.errorLog, line)
+}
+
 // line starts a log line with the fields every line carries.
 func (m *Middleware) line(out *core.Outcome, result, rule string) []byte {
 	line := make([]byte, 0, 256)

@@ -182,3 +182,24 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestLogFailedDelivery checks that an after-callback whose background
+// delivery fails is logged on the error stream with the reason, although
+// the platform was acknowledged at once.
+func TestLogFailedDelivery(t *testing.T) {
+	m := newTestMiddleware(t, `{"defaultAction":"forward","forward":{"openimDeadline":"500ms"}}`, staticNext(http.StatusInternalServerError, "boom"))
+	req := httptest.NewRequest(http.MethodPost, "/openim/callbackAfterQuitGroupCommand", strings.NewReader(`{"callbackCommand":"callbackAfterQuitGroupCommand","groupID":"g1","userID":"u1"}`))
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("after-callback answered HTTP %d, want the acknowledgement", rec.Code)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for !strings.Contains(m.errs.String(), "result=delivery_failed") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	line := m.errs.String()
+	if !strings.Contains(line, "result=delivery_failed") || !strings.Contains(line, "reason=status_500") || !strings.Contains(line, "event=group.member.left") {
+		t.Errorf("error log %q, want a delivery_failed line with reason=status_500", line)
+	}
+}

@@ -61,6 +61,8 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		errorLog: log.Writer(),
 	}
 	m.forward = m.serveNext
+	// Routers sharing the engine log alike; the latest New reports.
+	engine.OnDelivery(m.logDelivery)
 	return m, nil
 }
 
