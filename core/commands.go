@@ -136,7 +136,7 @@ func phaseOf(before bool) string {
 	return "after"
 }
 
-// sortRows is an insertion sort: slices.Sort is unavailable under Yaegi and
+// sortRows is an insertion sort: the slices package cannot sort under Yaegi and
 // the table is small.
 func sortRows(rows [][4]string) {
 	for i := 1; i < len(rows); i++ {
