@@ -76,17 +76,9 @@ var openimCommands = map[string]command{
 	"callbackBeforeAfterMsgCommand":           {"group.message.recalled", false},
 }
 
-// lookupTencent returns the command entry and whether it is known. Unknown
-// commands are "before" when their name says so, so that their continue reply
-// and logs are honest about what the platform waits for.
-func lookupTencent(name string) (command, bool) {
-	c, ok := tencentCommands[name]
-	if ok {
-		return c, true
-	}
-	return unknownTencent(name), false
-}
-
+// unknownTencent describes a command imgate does not know. It counts as
+// "before" when its name says so, so that its continue reply and logs are
+// honest about what the platform waits for.
 func unknownTencent(name string) command {
 	return command{event: EventUnknown, before: strings.Contains(name, "Before") || strings.Contains(name, "Prev")}
 }

@@ -129,7 +129,8 @@ func Dir() (string, error) {
 	}
 }
 
-// Load reads every case in testdata/golden/*.json, sorted by name.
+// Load reads every case in testdata/golden/*.json, sorted by name; finding
+// none is an error, so no suite can pass by running nothing.
 func Load() ([]Case, error) {
 	dir, err := Dir()
 	if err != nil {
@@ -154,6 +155,9 @@ func Load() ([]Case, error) {
 			seen[c.Name] = true
 			all = append(all, c)
 		}
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no golden cases in %s: %w", filepath.Join(dir, "golden"), ErrCase)
 	}
 	return all, nil
 }
