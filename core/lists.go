@@ -12,10 +12,12 @@ import (
 
 // List is a named set of ids, inline and/or from a file. A changed file is
 // picked up lazily: at most once per reload interval a lookup stats the file
-// and, when its size or modification time changed, one goroutine loads it and
-// swaps the new set in atomically. A file that fails to load keeps the last
-// good set. No goroutine outlives a load, so Traefik's repeated New calls
-// cannot leak any.
+// and, when its size or modification time changed, reloads it before
+// answering and swaps the new set in atomically, so the callback that finds
+// the change already sees the new list. Only one caller loads at a time;
+// callbacks arriving meanwhile answer from the previous set instead of
+// waiting. A file that fails to load keeps the last good set. No goroutine
+// is involved, so Traefik's repeated New calls cannot leak any.
 type List struct {
 	name     string
 	inline   []string
@@ -76,7 +78,8 @@ func refreshLists(fileLists []*List, now int64) {
 }
 
 // checkList stats the file if its check is due and, when the file changed,
-// reloads it in one goroutine.
+// reloads it on the caller's goroutine unless another caller is already
+// loading it.
 func checkList(l *List, now int64) {
 	next := l.nextCheck.Load()
 	if now < next || !l.nextCheck.CompareAndSwap(next, now+l.interval) {
@@ -89,11 +92,9 @@ func checkList(l *List, now int64) {
 	if !changed || !l.loading.CompareAndSwap(0, 1) {
 		return
 	}
-	go func() {
-		defer l.loading.Store(0)
-		defer func() { recover() }()
-		l.Reload()
-	}()
+	defer l.loading.Store(0)
+	// Reload records its error in LastError and keeps the last good set.
+	_ = l.Reload()
 }
 
 // Reload reads the file now. On error the previous set stays in use.

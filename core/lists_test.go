@@ -32,19 +32,6 @@ func listEngine(t *testing.T, content string) (*core.Engine, string, *time.Time)
 	return e, path, &now
 }
 
-// waitFor polls cond for up to two seconds: the lazy reload runs in its own
-// short-lived goroutine.
-func waitFor(cond func() bool) bool {
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return cond()
-}
-
 func TestListFileFormat(t *testing.T) {
 	e, _, _ := listEngine(t, "# banned users\nmallory\n  eve  \n\nbot-*   # every bot\n#trudy\n")
 	l := e.List("l")
@@ -58,8 +45,9 @@ func TestListFileFormat(t *testing.T) {
 	}
 }
 
-// TestListLazyReload proves a changed file is picked up by a lookup once the
-// reload interval has passed, and not before.
+// TestListLazyReload proves a changed file is picked up once the reload
+// interval has passed, and not before, by the very lookup that finds the
+// change.
 func TestListLazyReload(t *testing.T) {
 	e, path, now := listEngine(t, "alice\n")
 	l := e.List("l")
@@ -71,16 +59,51 @@ func TestListLazyReload(t *testing.T) {
 	}
 	// The first lookup arms the check at now+5s.
 	l.Contains("bob")
-	time.Sleep(50 * time.Millisecond)
 	if !l.Contains("alice") {
 		t.Fatal("reloaded before the interval passed")
 	}
 	*now = now.Add(6 * time.Second)
-	if !waitFor(func() bool { return l.Contains("bob") && !l.Contains("alice") }) {
-		t.Fatal("changed file not picked up after the interval")
+	if !l.Contains("bob") {
+		t.Fatal("the first lookup after the interval did not see the changed file")
+	}
+	if l.Contains("alice") {
+		t.Fatal("the old entries survived the reload")
 	}
 	if l.LastError() != nil {
 		t.Fatalf("LastError %v", l.LastError())
+	}
+}
+
+// TestListChangeSeenByFirstDecision proves that the first callback decided
+// after the reload interval answers from the changed file.
+func TestListChangeSeenByFirstDecision(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "banned.txt")
+	if err := os.WriteFile(path, []byte("mallory\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := core.New(core.Config{
+		ListReloadInterval: "5s",
+		Lists:              map[string]core.ListConfig{"banned": {File: path}},
+		Rules:              []core.RuleConfig{{Name: "ban", Actors: []string{"@banned"}, Action: "deny"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1700000000, 0)
+	e.SetClock(func() time.Time { return now })
+	decide := func(actor string) string {
+		body := `{"callbackCommand":"callbackBeforeJoinGroupCommand","groupID":"g","applyID":"` + actor + `"}`
+		return e.Decide(&core.Input{Method: "POST", Path: "/openim/callbackBeforeJoinGroupCommand", Body: []byte(body)}).Result
+	}
+	if got := decide("eve"); got != core.ResultAllow {
+		t.Fatalf("eve before the change: %s", got)
+	}
+	if err := os.WriteFile(path, []byte("mallory\neve\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(6 * time.Second)
+	if got := decide("eve"); got != core.ResultDeny {
+		t.Fatalf("first decision after the change and the interval: %s, want deny", got)
 	}
 }
 
@@ -103,8 +126,8 @@ func TestListBadFileKeepsLastGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	*now = now.Add(time.Minute)
-	l.Contains("alice") // lazy check sees the change and fails to load
-	if !waitFor(func() bool { return l.LastError() != nil }) || !l.Contains("alice") {
+	l.Contains("alice") // the lazy check sees the change and fails to load
+	if l.LastError() == nil || !l.Contains("alice") {
 		t.Fatalf("unreadable: LastError %v, alice %v", l.LastError(), l.Contains("alice"))
 	}
 	if !strings.Contains(l.LastError().Error(), "directory") {
