@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Runs every imgate test. Needs only Go (and bash); downloads yaegi v0.16.1
-# through the Go module proxy on first use.
+# and staticcheck through the Go module proxy on first use.
 #   ./test.sh          everything
-#   ./test.sh quick    go test only (no race detector, yaegi, fuzz or smoke)
+#   ./test.sh quick    vet and go test only (no race detector, yaegi, fuzz or smoke)
+#
+# The test binaries are compiled first, all of them, and only then run one
+# package at a time: no test ever shares the machine with the compiler, so
+# a cold first run (empty module and build caches) is as green as a warm one.
 set -uo pipefail
 cd "$(dirname "$0")"
+export PATH=/usr/local/go/bin:$PATH
 
 passed=0 failed=0 failures=()
 step() {
@@ -18,11 +23,42 @@ step() {
   fi
 }
 
+bin=$(mktemp -d "${TMPDIR:-/tmp}/imgate-tests.XXXXXX")
+trap 'rm -rf "$bin"' EXIT
+
+# build_tests compiles one test binary per package into $bin.
+build_tests() {
+  go test "$@" -c -o "$bin/" ./... | grep -v 'no test files' || true
+  [ "${PIPESTATUS[0]}" = 0 ]
+}
+
+# run_tests runs each compiled test binary in its package directory, as
+# go test does, one package at a time.
+run_tests() {
+  local status=0 dir path name t0
+  while read -r dir path; do
+    name=$(basename "$path").test
+    [ -x "$bin/$name" ] || continue
+    t0=$SECONDS
+    if (cd "$dir" && "$bin/$name" -test.timeout 15m "$@" >"$bin/$name.out" 2>&1); then
+      printf 'ok   %-50s %ss\n' "$path" $((SECONDS - t0))
+    else
+      printf 'FAIL %-50s %ss\n' "$path" $((SECONDS - t0))
+      cat "$bin/$name.out"
+      status=1
+    fi
+  done < <(go list -f '{{.Dir}} {{.ImportPath}}' ./...)
+  return $status
+}
+
 step "go vet" go vet ./...
 if [ "${1:-}" = quick ]; then
-  step "go test" go test ./...
+  step "build tests" build_tests
+  step "run tests" run_tests
 else
-  step "go test -race" go test -race -timeout 15m ./...
+  step "staticcheck" go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+  step "build tests (-race)" build_tests -race
+  step "run tests (-race)" run_tests
   step "yaegi test (core, traefikplugin)" bash .ci/traefik.sh
   step "fuzz (brief)" bash .ci/fuzz.sh
   step "caddy smoke (Caddyfile.example + vendor samples)" bash .ci/caddy.sh

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,8 +13,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 )
 
 // The in-process Caddy that caddytest starts listens for admin requests on
@@ -29,7 +32,14 @@ const (
 // the tests run: caddytest uses fixed ports, so two test processes of this
 // package (e.g. `go test ./...` next to `go test ./caddymodule`) would
 // otherwise load their configs into one another's Caddy.
+//
+// It also starts the in-process Caddy itself and waits for it as long as a
+// loaded machine needs. caddytest would start it on first use but wait only
+// 10 s, then skip every test that needs it (a silent pass), and it gives a
+// config load 5 s: both ran out on a cold 2-core machine while other
+// packages compiled.
 func TestMain(m *testing.M) {
+	flag.Parse()
 	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "imgate-caddytest.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "caddymodule tests: opening lock file:", err)
@@ -39,9 +49,50 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "caddymodule tests: locking:", err)
 		os.Exit(1)
 	}
+	caddytest.Default.LoadRequestTimeout = loadedMachineTimeout
+	caddytest.Default.TestRequestTimeout = loadedMachineTimeout
+	if !testing.Short() {
+		if err = startCaddy(); err != nil {
+			fmt.Fprintln(os.Stderr, "caddymodule tests:", err)
+			os.Exit(1)
+		}
+	}
 	code := m.Run()
 	lock.Close() // releases the lock
 	os.Exit(code)
+}
+
+// loadedMachineTimeout bounds one config load or test request: generous,
+// because a test must not fail for a machine that is busy, only for a
+// Caddy that does not answer.
+const loadedMachineTimeout = 2 * time.Minute
+
+// startCaddy runs Caddy in this process with an admin endpoint on
+// adminAddr, as caddytest does, and waits until the endpoint answers.
+func startCaddy() error {
+	f, err := os.CreateTemp("", "imgate-caddytest-*.caddyfile")
+	if err != nil {
+		return err
+	}
+	if _, err = fmt.Fprintf(f, "{\n\tadmin %s\n}\n", adminAddr); err != nil {
+		return err
+	}
+	f.Close()
+	os.Args = []string{"caddy", "run", "--config", f.Name(), "--adapter", "caddyfile"}
+	go caddycmd.Main()
+	deadline := time.Now().Add(loadedMachineTimeout)
+	client := &http.Client{Timeout: 5 * time.Second}
+	for {
+		resp, gerr := client.Get("http://" + adminAddr + "/config/")
+		if gerr == nil {
+			resp.Body.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("in-process caddy: admin endpoint %s not up after %s: %w", adminAddr, loadedMachineTimeout, gerr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // server is the JSON config of one HTTP server on :9080 whose routes are

@@ -110,10 +110,14 @@ func TestReloadNoLeak(t *testing.T) {
 	for i := 1; i <= 100; i++ {
 		loadConfig(t, rateConfig(t, []string{"a", "b"}[i%2], i))
 		if i%10 == 0 {
+			// The replaced server closed its keep-alive connections; a
+			// reused one would read EOF.
+			tester.Client.CloseIdleConnections()
 			applyJoin(t, tester.Client)
 		}
 	}
 	loadConfig(t, rateConfig(t, "a", 0))
+	tester.Client.CloseIdleConnections()
 	applyJoin(t, tester.Client)
 	settle()
 	const tolerance = 10

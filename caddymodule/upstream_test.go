@@ -86,7 +86,6 @@ func TestLateUpstreamDoesNotRace(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			start := time.Now()
 			body := `{"CallbackCommand":"Group.CallbackBeforeApplyJoinGroup","GroupId":"g1","Requestor_Account":"alice"}`
 			resp, err := tester.Client.Post(httpBase+"/im?CallbackCommand=Group.CallbackBeforeApplyJoinGroup", "application/json", strings.NewReader(body))
 			if err != nil {
@@ -95,11 +94,10 @@ func TestLateUpstreamDoesNotRace(t *testing.T) {
 			}
 			got := readAll(t, resp)
 			resp.Body.Close()
+			// The upstream would deny: the fallback allow proves the
+			// deadline answered first, however busy the machine is.
 			if got != allowReply {
 				t.Errorf("reply %s, want the fallback allow %s", got, allowReply)
-			}
-			if took := time.Since(start); took > 250*time.Millisecond {
-				t.Errorf("reply took %s, want about the 50ms deadline", took)
 			}
 		}()
 	}

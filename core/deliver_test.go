@@ -6,7 +6,9 @@ import "testing"
 // the counters follow how deliveries ended.
 func TestDeliverySlots(t *testing.T) {
 	d := newDeliveries(2)
-	if !d.acquire() || !d.acquire() {
+	first := d.acquire()
+	second := d.acquire()
+	if !first || !second {
 		t.Fatal("two free slots refused")
 	}
 	if d.acquire() {

@@ -62,8 +62,8 @@ func TestNewBounded(t *testing.T) {
 	}
 	// Warm up: the first builds allocate package-level state (regexp
 	// caches, interpreter frames) that is not per New.
-	last := build(name, 0)
-	last = build(name, 1)
+	build(name, 0)
+	last := build(name, 1)
 	goroutines0, heap0 := settle()
 
 	// Control: engines kept alive under distinct names.

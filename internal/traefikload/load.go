@@ -137,18 +137,18 @@ func (p *Plugin) NewHandler(ctx context.Context, next http.Handler, cfg reflect.
 	args := []reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(next), cfg, reflect.ValueOf(name)}
 	results := p.fnNew.Call(args)
 	if len(results) != 2 {
-		return nil, fmt.Errorf("New returns %d values: %w", len(results), ErrPlugin)
+		return nil, fmt.Errorf("the plugin's New returns %d values: %w", len(results), ErrPlugin)
 	}
 	if results[1].Interface() != nil {
 		err, ok := results[1].Interface().(error)
 		if !ok {
-			return nil, fmt.Errorf("New's second result is not an error: %w", ErrPlugin)
+			return nil, fmt.Errorf("the plugin's New returns no error value: %w", ErrPlugin)
 		}
 		return nil, err
 	}
 	handler, ok := results[0].Interface().(http.Handler)
 	if !ok {
-		return nil, fmt.Errorf("New's first result is not an http.Handler: %w", ErrPlugin)
+		return nil, fmt.Errorf("the plugin's New returns no http.Handler: %w", ErrPlugin)
 	}
 	return handler, nil
 }

@@ -40,7 +40,6 @@ var Workloads = []report.Item{
 type options struct {
 	quick     bool
 	repeats   int
-	load      report.Item
 	threads   int
 	conns     int
 	duration  time.Duration
