@@ -37,10 +37,14 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    tencent {
 //	        app_id      <sdkappid>
 //	        token       <token>
+//	        token_env   <variable>
+//	        token_file  <path>
 //	        sign_window <duration>
 //	    }
 //	    openim {
 //	        secret        <secret>
+//	        secret_env    <variable>
+//	        secret_file   <path>
 //	        allowed_cidrs <cidr...>
 //	    }
 //	    list <name> [<id...>] {
@@ -141,7 +145,11 @@ func parseTencent(d *caddyfile.Dispenser, c *core.TencentConfig) error {
 				err = d.Errf("app_id %q is not a numeric SDKAppID", c.AppID)
 			}
 		case "token":
-			err = p.word(key, &c.Token)
+			err = p.credential(key, &c.Token)
+		case "token_env":
+			err = p.word(key, &c.TokenEnv)
+		case "token_file":
+			err = p.word(key, &c.TokenFile)
 		case "sign_window":
 			err = p.duration(key, &c.SignWindow)
 		default:
@@ -163,7 +171,11 @@ func parseOpenIM(d *caddyfile.Dispenser, c *core.OpenIMConfig) error {
 		var err error
 		switch key := d.Val(); key {
 		case "secret":
-			err = p.word(key, &c.Secret)
+			err = p.credential(key, &c.Secret)
+		case "secret_env":
+			err = p.word(key, &c.SecretEnv)
+		case "secret_file":
+			err = p.word(key, &c.SecretFile)
 		case "allowed_cidrs":
 			err = p.words(key, &c.AllowedCIDRs)
 		default:
@@ -369,6 +381,22 @@ func (p blockParser) words(key string, dst *[]string) error {
 	}
 	*dst = append(*dst, args...)
 	return nil
+}
+
+// credential reads a token or secret. The Caddyfile replaces {$VAR} before
+// parsing, so an unset variable leaves the subdirective without a value:
+// say so, since a silently empty credential would turn verification off.
+func (p blockParser) credential(key string, dst *string) error {
+	return p.once(key, func() error {
+		if !p.d.NextArg() || strings.TrimSpace(p.d.Val()) == "" {
+			return p.d.Errf("%s has no value; if it comes from {$VARIABLE}, that variable is unset or empty (remove %s to run without this check)", key, key)
+		}
+		*dst = p.d.Val()
+		if p.d.NextArg() {
+			return p.d.Errf("%s takes one value; unexpected %q", key, p.d.Val())
+		}
+		return nil
+	})
 }
 
 func (p blockParser) choice(key string, dst *string, allowed ...string) error {

@@ -204,8 +204,10 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 func TestCaddyfileRoundTrip(t *testing.T) {
 	full := &Handler{Name: "all keys", Config: core.Config{
 		Platform: "auto",
-		Tencent:  core.TencentConfig{AppID: "1400000001", Token: "tok en", SignWindow: "45s"},
-		OpenIM:   core.OpenIMConfig{Secret: `s"e{c}r#et`, AllowedCIDRs: []string{"10.0.0.0/8", "::1"}},
+		Tencent: core.TencentConfig{AppID: "1400000001", Token: "tok en", TokenEnv: "IMGATE_TOKEN", TokenFile: "/run/secrets/tencent token",
+			SignWindow: "45s"},
+		OpenIM: core.OpenIMConfig{Secret: `s"e{c}r#et`, SecretEnv: "IMGATE_SECRET", SecretFile: "/run/secrets/openim",
+			AllowedCIDRs: []string{"10.0.0.0/8", "::1"}},
 		Lists: map[string]core.ListConfig{
 			"banned": {Values: []string{"spammer*", "eve"}, File: "/tmp/banned list.txt"},
 			"vip":    {Values: []string{"alice"}},

@@ -67,14 +67,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}
-	// Credentials may come from the environment at run time, e.g.
-	// "token": "{env.IMGATE_TENCENT_TOKEN}", to keep them out of config files.
-	repl := caddy.NewReplacer()
-	h.Tencent.AppID = repl.ReplaceKnown(h.Tencent.AppID, "")
-	h.Tencent.Token = repl.ReplaceKnown(h.Tencent.Token, "")
-	h.OpenIM.Secret = repl.ReplaceKnown(h.OpenIM.Secret, "")
+	if err := resolvePlaceholders(&h.Config); err != nil {
+		return fmt.Errorf("imgate config: %w", err)
+	}
 	key := poolKey(h.Name, h.Config)
-	engine, err := loadEngine(key, h.Config)
+	engine, err := loadEngine(key, h.Config, h.logger)
 	if err != nil {
 		return fmt.Errorf("imgate config: %w", err)
 	}

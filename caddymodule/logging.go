@@ -73,7 +73,7 @@ func (h *Handler) logOutcome(out *core.Outcome) {
 		fields = append(fields, zap.String("verified", out.Verified))
 	}
 	if out.Upstream {
-		fields = append(fields, zap.Bool("upstream", true))
+		fields = append(fields, zap.Bool("upstream", true), zap.String("forwarded_by", out.ForwardedBy))
 	}
 	if len(out.Refused) > 0 {
 		fields = append(fields, zap.Strings("refused", out.Refused))

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 
 	"github.com/imgate/imgate/core"
 )
@@ -29,13 +30,18 @@ func poolKey(name string, cfg core.Config) string {
 }
 
 // loadEngine returns the engine for key, building it from cfg when no
-// loaded config holds one. Every successful call must be paired with
+// loaded config holds one. A new engine logs, once, the verification
+// checks its config leaves off; a reload of the same config reuses the
+// engine and stays quiet. Every successful call must be paired with
 // releaseEngine(key).
-func loadEngine(key string, cfg core.Config) (*core.Engine, error) {
+func loadEngine(key string, cfg core.Config, logger *zap.Logger) (*core.Engine, error) {
 	val, loaded, err := engines.LoadOrNew(key, func() (caddy.Destructor, error) {
 		e, err := core.New(cfg)
 		if err != nil {
 			return nil, err
+		}
+		if w := e.Warnings(); len(w) > 0 {
+			logger.Warn("verification is off", zap.Strings("checks", w))
 		}
 		return &pooledEngine{engine: e}, nil
 	})

@@ -45,12 +45,16 @@ func renderCaddyfile(h *Handler) string {
 		b.WriteString("\ttencent {\n")
 		str(2, "app_id", c.Tencent.AppID)
 		str(2, "token", c.Tencent.Token)
+		str(2, "token_env", c.Tencent.TokenEnv)
+		str(2, "token_file", c.Tencent.TokenFile)
 		str(2, "sign_window", c.Tencent.SignWindow)
 		b.WriteString("\t}\n")
 	}
-	if c.OpenIM.Secret != "" || len(c.OpenIM.AllowedCIDRs) > 0 {
+	if c.OpenIM.Secret != "" || c.OpenIM.SecretEnv != "" || c.OpenIM.SecretFile != "" || len(c.OpenIM.AllowedCIDRs) > 0 {
 		b.WriteString("\topenim {\n")
 		str(2, "secret", c.OpenIM.Secret)
+		str(2, "secret_env", c.OpenIM.SecretEnv)
+		str(2, "secret_file", c.OpenIM.SecretFile)
 		strs(2, "allowed_cidrs", c.OpenIM.AllowedCIDRs)
 		b.WriteString("\t}\n")
 	}

@@ -65,9 +65,20 @@ type TencentConfig struct {
 	AppID string `json:"appId,omitempty"`
 
 	// Token is the callback authentication token set in the Tencent console;
-	// when set, Sign and RequestTime are required and checked.
-	// Default: "" (no signature check).
+	// when set, Sign and RequestTime are required and checked. Prefer
+	// TokenEnv or TokenFile, which keep it out of config files.
+	// Default: "" (no signature check, logged as a warning at start-up).
 	Token string `json:"token,omitempty"`
+
+	// TokenEnv names an environment variable holding the token. The
+	// variable must be set and non-empty when the config loads, or loading
+	// fails: a configured check is never silently off. Default: "".
+	TokenEnv string `json:"tokenEnv,omitempty"`
+
+	// TokenFile is the path of a file holding the token (surrounding
+	// whitespace is ignored), e.g. a mounted secret. The file must exist
+	// and not be empty, or loading fails. Default: "".
+	TokenFile string `json:"tokenFile,omitempty"`
 
 	// SignWindow is how far RequestTime may be from now, in either
 	// direction. Default: "60s".
@@ -79,8 +90,20 @@ type OpenIMConfig struct {
 	// Secret, when set, must appear in the callback URL configured in
 	// OpenIM: as the path segment just before the command (v3.5+), as the
 	// last path segment (v3.0–3.4, command in the query), or as the query
-	// parameter "secret". Default: "" (not checked).
+	// parameter "secret". Prefer SecretEnv or SecretFile, which keep it out
+	// of config files. Default: "" (not checked, logged as a warning at
+	// start-up unless AllowedCIDRs is set).
 	Secret string `json:"secret,omitempty"`
+
+	// SecretEnv names an environment variable holding the secret; it must
+	// be set and non-empty when the config loads, or loading fails.
+	// Default: "".
+	SecretEnv string `json:"secretEnv,omitempty"`
+
+	// SecretFile is the path of a file holding the secret (surrounding
+	// whitespace is ignored); it must exist and not be empty, or loading
+	// fails. Default: "".
+	SecretFile string `json:"secretFile,omitempty"`
 
 	// AllowedCIDRs lists the source networks OpenIM calls from, e.g.
 	// "10.0.0.0/8". Default: none (any source).
@@ -240,6 +263,11 @@ type settings struct {
 	forwardPath    string
 	maxReply       int
 	cidrs          []netip.Prefix
+	// appID, token and secret are the credentials in force, resolved from
+	// their inline, environment or file source.
+	appID  string
+	token  string
+	secret string
 }
 
 func configErr(key string, format string, args ...interface{}) error {
@@ -304,6 +332,10 @@ func (c *Config) validate() (*settings, error) {
 		if _, perr := strconv.ParseUint(c.Tencent.AppID, 10, 64); perr != nil {
 			return nil, configErr("tencent.appId", "%q is not a numeric SDKAppID", c.Tencent.AppID)
 		}
+		s.appID = c.Tencent.AppID
+	}
+	if err = resolveCredentials(c, s); err != nil {
+		return nil, err
 	}
 	for i, cidr := range c.OpenIM.AllowedCIDRs {
 		p, perr := parsePrefix(cidr)

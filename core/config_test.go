@@ -59,6 +59,8 @@ func TestConfigErrors(t *testing.T) {
 		{"openim code below range", `{"rules":[{"name":"r","action":"deny","code":4999,"platforms":["openim"]}]}`, "rules[0] (r).code", "not an OpenIM errCode"},
 		{"code on allow", `{"rules":[{"name":"r","action":"allow","code":10101}]}`, "rules[0] (r).code", "only a deny rule takes a code"},
 		{"unknown platform", `{"rules":[{"name":"r","action":"deny","platforms":["wechat"]}]}`, "rules[0] (r).platforms", "not tencent or openim"},
+		{"rule for the other platform", `{"platform":"tencent","rules":[{"name":"r","action":"deny","platforms":["openim"]}]}`, "rules[0] (r).platforms", "names only openim, which this route (platform tencent) never answers"},
+		{"openim code on a tencent route", `{"platform":"tencent","rules":[{"name":"r","action":"deny","code":5001}]}`, "rules[0] (r).code", "5001 is not a Tencent reject code"},
 		{"undefined actor list", `{"rules":[{"name":"r","action":"deny","actors":["@nobody"]}]}`, "rules[0] (r).actors", `list "nobody" is not defined`},
 		{"undefined group list", `{"lists":{"a":{"values":["x"]}},"rules":[{"name":"r","action":"deny","groups":["@b"]}]}`, "rules[0] (r).groups", `list "b" is not defined`},
 		{"undefined member list", `{"rules":[{"name":"r","action":"deny","members":["ok","@gone"]}]}`, "rules[0] (r).members", `list "gone" is not defined`},
@@ -70,6 +72,8 @@ func TestConfigErrors(t *testing.T) {
 		{"rate bad period", `{"rules":[{"name":"r","action":"deny","rate":"5/fortnight"}]}`, "rules[0] (r).rate", "is not a positive duration"},
 		{"rate by ip", `{"rules":[{"name":"r","action":"deny","rate":"5/1m","rateBy":"ip"}]}`, "rules[0] (r).rateBy", "not one of actor, group"},
 		{"duplicate names", `{"rules":[{"name":"same","action":"allow"},{"name":"same","action":"deny"}]}`, "rules[1].name", `"same" is used by an earlier rule`},
+		{"reserved name default", `{"rules":[{"name":"default","action":"deny"}]}`, "rules[0].name", `"default" is reserved`},
+		{"reserved name upstream", `{"rules":[{"name":"upstream","action":"forward"}]}`, "rules[0].name", `"upstream" is reserved`},
 		{"duplicate of default name", `{"rules":[{"action":"allow"},{"name":"rule1","action":"deny"}]}`, "rules[1].name", `"rule1" is used by an earlier rule`},
 		{"missing list file", `{"lists":{"banned":{"file":"/nonexistent/imgate/banned.txt"}}}`, "lists.banned.file", "no such file"},
 	}
@@ -113,6 +117,8 @@ func TestConfigAccepted(t *testing.T) {
 		{"rates", `{"rules":[{"name":"a","action":"deny","rate":"5/1m"},{"name":"b","action":"deny","rate":"100/s","rateBy":"group"},{"name":"c","action":"deny","rate":"0.5/2h"}]}`},
 		{"action case and space", `{"defaultAction":" Deny ","rules":[{"action":"FORWARD"}]}`},
 		{"inline list", `{"lists":{"vip":{"values":["a","b*"]}},"rules":[{"action":"allow","actors":["@vip"]}]}`},
+		{"openim code on an openim route", `{"platform":"openim","rules":[{"action":"deny","code":5001}]}`},
+		{"tencent code on a tencent route", `{"platform":"tencent","rules":[{"action":"deny","code":10101}]}`},
 	}
 	for _, tc := range cases {
 		tc := tc

@@ -26,6 +26,13 @@ const (
 	ResultError        = "error"        // HTTP 500: a recovered panic
 )
 
+// Names that Outcome.Rule takes besides the configured rules' names; no
+// rule may be called so.
+const (
+	RuleDefault  = "default"  // no rule matched: defaultAction decided
+	RuleUpstream = "upstream" // the business service decided
+)
+
 // Input is one callback request as the engine sees it.
 type Input struct {
 	Method     string
@@ -45,8 +52,13 @@ type Outcome struct {
 	// Event is the decoded callback; nil when the request failed before
 	// decoding.
 	Event *Event
-	// Rule is the rule that decided, "default", or "" before a decision.
+	// Rule is the rule that decided, RuleDefault when none matched,
+	// RuleUpstream when the business service decided, or "" before a
+	// decision.
 	Rule string
+	// ForwardedBy is the rule (or RuleDefault) that forwarded the callback
+	// when the business service decided it.
+	ForwardedBy string
 	// Decision is the platform decision encoded in Body: allow, deny,
 	// refuse or ack.
 	Decision string
@@ -87,6 +99,8 @@ type Engine struct {
 	deliveries *deliveries
 	// deliveryObserver holds the OnDelivery callback.
 	deliveryObserver atomic.Value
+	// warnings name the verification checks that are off.
+	warnings []string
 }
 
 // New validates cfg and compiles it. Errors name the config key and the reason.
@@ -95,7 +109,7 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, set: s, lists: map[string]*List{}, now: time.Now, deliveries: newDeliveries(MaxBackgroundDeliveries)}
+	e := &Engine{cfg: cfg, set: s, lists: map[string]*List{}, now: time.Now, deliveries: newDeliveries(MaxBackgroundDeliveries), warnings: verificationWarnings(s)}
 	for name, lc := range cfg.Lists {
 		l, lerr := newList(name, lc, s.listReload)
 		if lerr != nil {
@@ -124,6 +138,11 @@ func (e *Engine) SetClock(now func() time.Time) {
 		l.now = now
 	}
 }
+
+// Warnings lists, in plain words, the verification checks that are off
+// because the config sets no credential for them. Adapters log them once
+// when they build the engine, so that an open route is never silent.
+func (e *Engine) Warnings() []string { return e.warnings }
 
 // List returns a named list, or nil.
 func (e *Engine) List(name string) *List { return e.lists[name] }
@@ -272,7 +291,7 @@ func applyRules(e *Engine, ev *Event, out *Outcome, now int64) {
 		cands = e.cands.tencent[ev.Event]
 	}
 	action := e.set.defaultAction
-	ruleName := "default"
+	ruleName := RuleDefault
 	var matched []string
 	var r *rule
 	for _, candidate := range cands {

@@ -246,7 +246,7 @@ func (e *Engine) resolve(out *Outcome, status int, body []byte, overflow bool) *
 	if !ev.before {
 		// The platform ignores the answer to after-callbacks; delivery is what counted.
 		encodeReply(out, ResultAck, ActionAllow, 0, "", nil)
-		out.Upstream = true
+		upstreamDecided(out)
 		return out
 	}
 	if e.set.format == FormatNative {
@@ -256,7 +256,8 @@ func (e *Engine) resolve(out *Outcome, status int, body []byte, overflow bool) *
 		// One field per statement: Yaegi drops the other values of a
 		// multi-assignment that contains a call (Status stayed 0).
 		out.Body = bytes.TrimSpace(body)
-		out.Result, out.Status, out.Upstream = ResultAllow, http.StatusOK, true
+		out.Result, out.Status = ResultAllow, http.StatusOK
+		upstreamDecided(out)
 		out.Decision = nativeDecision(ev, body)
 		if out.Decision == ActionDeny {
 			out.Result = ResultDeny
@@ -279,7 +280,7 @@ func (e *Engine) applyUpstream(out *Outcome, reply *UpstreamReply) *Outcome {
 	if decision != ActionAllow && decision != ActionDeny {
 		return e.fallback(out, "invalid", fmt.Errorf("upstream decision %q is not allow or deny: %w", reply.Decision, ErrUpstream))
 	}
-	out.Upstream = true
+	upstreamDecided(out)
 	if decision == ActionAllow && len(reply.Refuse) == 0 {
 		encodeReply(out, ResultAllow, ActionAllow, 0, "", nil)
 		return out
@@ -305,10 +306,23 @@ func (e *Engine) applyUpstream(out *Outcome, reply *UpstreamReply) *Outcome {
 	return out
 }
 
+// upstreamDecided records that the business service's answer is the
+// decision: Rule names the upstream (so the decision header and metrics say
+// who decided) and ForwardedBy keeps the rule that forwarded.
+func upstreamDecided(out *Outcome) {
+	out.Upstream = true
+	out.ForwardedBy = out.Rule
+	out.Rule = RuleUpstream
+}
+
 // fallback encodes the configured fallback decision after an upstream failure.
 func (e *Engine) fallback(out *Outcome, reason string, err error) *Outcome {
 	ev := out.Event
 	out.Reason, out.Err, out.Upstream = reason, err, false
+	if out.ForwardedBy != "" {
+		// The upstream's answer turned out unusable: it did not decide.
+		out.Rule, out.ForwardedBy = out.ForwardedBy, ""
+	}
 	decision := e.set.fallback
 	if d, ok := e.set.fallbackEvents[ev.Event]; ok {
 		decision = d
@@ -347,11 +361,11 @@ func validateNative(ev *Event, body []byte) error {
 	}
 	if ev.Platform == PlatformTencent {
 		if r.ActionStatus == nil || r.ErrorCode == nil || r.ErrorInfo == nil {
-			return fmt.Errorf("Tencent reply lacks ActionStatus, ErrorCode or ErrorInfo: %w", ErrUpstream)
+			return fmt.Errorf("the Tencent reply lacks ActionStatus, ErrorCode or ErrorInfo: %w", ErrUpstream)
 		}
 		code := *r.ErrorCode
 		if code != 0 && !validTencentCode(code) && !(code == 2 && ev.Command == "Group.CallbackBeforeSendMsg") {
-			return fmt.Errorf("Tencent ErrorCode %d is not 0, 1 or 10100-10200: %w", code, ErrUpstream)
+			return fmt.Errorf("the Tencent ErrorCode %d is not 0, 1 or 10100-10200: %w", code, ErrUpstream)
 		}
 		return nil
 	}

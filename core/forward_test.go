@@ -294,8 +294,8 @@ func TestForwardConfig(t *testing.T) {
 			if got[0].Path != tt.path {
 				t.Errorf("path %q, want %q", got[0].Path, tt.path)
 			}
-			if v := got[0].Header.Get(core.HeaderRule); v != tt.rule || out.Rule != tt.rule {
-				t.Errorf("rule header %q, outcome rule %q, want %q", v, out.Rule, tt.rule)
+			if v := got[0].Header.Get(core.HeaderRule); v != tt.rule || out.ForwardedBy != tt.rule || out.Rule != core.RuleUpstream {
+				t.Errorf("rule header %q, outcome forwarded by %q, rule %q; want %q, %q, upstream", v, out.ForwardedBy, out.Rule, tt.rule, tt.rule)
 			}
 			if ok, allowed := probe.InTime(time.Since(start), replySlack); !ok {
 				t.Errorf("took %s, allowed %s", time.Since(start), allowed)

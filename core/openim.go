@@ -98,7 +98,7 @@ func verifyOpenIM(e *Engine, rest, query, remote string) (string, error) {
 		}
 		done = append(done, "source")
 	}
-	if secret := e.cfg.OpenIM.Secret; secret != "" {
+	if secret := e.set.secret; secret != "" {
 		got, _ := querySecret(query)
 		if got == "" {
 			trimmed := strings.TrimRight(rest, "/")

@@ -41,6 +41,9 @@ func compileRules(cfgs []RuleConfig, lists map[string]*List, s *settings) ([]*ru
 		if err != nil {
 			return nil, err
 		}
+		if r.name == RuleDefault || r.name == RuleUpstream {
+			return nil, configErr(fmt.Sprintf("rules[%d].name", i), "%q is reserved: decisions without a rule are reported under it", r.name)
+		}
 		if seen[r.name] {
 			return nil, configErr(fmt.Sprintf("rules[%d].name", i), "%q is used by an earlier rule", r.name)
 		}
@@ -76,6 +79,16 @@ func compileRule(i int, c *RuleConfig, lists map[string]*List, s *settings) (*ru
 		default:
 			return nil, configErr(key+".platforms", "%q is not tencent or openim", p)
 		}
+	}
+	// A route fixed to one platform validates and indexes its rules for
+	// that platform only: `code 5001` is right on an OpenIM-only route.
+	if s.platform == PlatformTencent {
+		r.openim = false
+	} else if s.platform == PlatformOpenIM {
+		r.tencent = false
+	}
+	if !r.tencent && !r.openim {
+		return nil, configErr(key+".platforms", "the rule names only %s, which this route (platform %s) never answers", strings.Join(c.Platforms, ", "), s.platform)
 	}
 	if r.groups, err = compileIDs(key+".groups", c.Groups, lists); err != nil {
 		return nil, err

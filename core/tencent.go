@@ -135,8 +135,8 @@ func signMatches(token, requestTime, sign string) bool {
 // verified, for X-Imgate-Verified.
 func verifyTencent(e *Engine, q *tencentQuery, now time.Time) (string, error) {
 	verified := "none"
-	if e.cfg.Tencent.AppID != "" {
-		if subtle.ConstantTimeCompare([]byte(q.appID), []byte(e.cfg.Tencent.AppID)) != 1 {
+	if e.set.appID != "" {
+		if subtle.ConstantTimeCompare([]byte(q.appID), []byte(e.set.appID)) != 1 {
 			if q.appID == "" {
 				return "", fmt.Errorf("SdkAppid missing: %w", ErrAppID)
 			}
@@ -144,14 +144,14 @@ func verifyTencent(e *Engine, q *tencentQuery, now time.Time) (string, error) {
 		}
 		verified = "appid"
 	}
-	if e.cfg.Tencent.Token == "" {
+	if e.set.token == "" {
 		return verified, nil
 	}
 	if q.sign == "" || q.requestTime == "" {
-		return "", fmt.Errorf("Sign or RequestTime missing: %w", ErrSignature)
+		return "", fmt.Errorf("the query lacks Sign or RequestTime: %w", ErrSignature)
 	}
-	if !signMatches(e.cfg.Tencent.Token, q.requestTime, q.sign) {
-		return "", fmt.Errorf("Sign does not match RequestTime: %w", ErrSignature)
+	if !signMatches(e.set.token, q.requestTime, q.sign) {
+		return "", fmt.Errorf("the query's Sign does not match its RequestTime: %w", ErrSignature)
 	}
 	secs, err := strconv.ParseInt(q.requestTime, 10, 64)
 	if err != nil {

@@ -92,6 +92,9 @@ func (m *Middleware) line(out *core.Outcome, result, rule string) []byte {
 	line = appendField(line, "rule", rule)
 	line = appendField(line, "reason", out.Reason)
 	line = appendField(line, "upstream", strconv.FormatBool(out.Upstream))
+	if out.ForwardedBy != "" {
+		line = appendField(line, "forwarded_by", out.ForwardedBy)
+	}
 	line = appendField(line, "duration", formatDuration(out.Duration))
 	return line
 }

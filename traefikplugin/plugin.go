@@ -47,7 +47,11 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	if config == nil {
 		config = CreateConfig()
 	}
-	engine, err := core.Shared(name, *config)
+	// Inside Traefik the log package writes to the interpreter's Stderr,
+	// which Traefik logs at ERROR level: Traefik's default level, so a
+	// route left unverified is seen.
+	errorLog := log.Writer()
+	engine, err := sharedEngine(name, *config, errorLog)
 	if err != nil {
 		return nil, fmt.Errorf("imgate middleware %q: %w", name, err)
 	}
@@ -56,9 +60,7 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		next:     next,
 		engine:   engine,
 		debugLog: debugWriter{},
-		// Inside Traefik the log package writes to the interpreter's
-		// Stderr, which Traefik logs at ERROR level.
-		errorLog: log.Writer(),
+		errorLog: errorLog,
 	}
 	m.forward = m.serveNext
 	// Routers sharing the engine log alike; the latest New reports.

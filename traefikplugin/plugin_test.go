@@ -110,8 +110,8 @@ func TestForwardThroughNext(t *testing.T) {
 	if got.event.Event != "group.join.apply" || got.event.Actor != "jared" {
 		t.Errorf("upstream event %+v", got.event)
 	}
-	if h := rec.Header().Get("X-Imgate-Decision"); h != "deny; rule=default" {
-		t.Errorf("decision header %q, want %q", h, "deny; rule=default")
+	if h := rec.Header().Get("X-Imgate-Decision"); h != "deny; rule=upstream" {
+		t.Errorf("decision header %q, want %q", h, "deny; rule=upstream")
 	}
 }
 
