@@ -48,17 +48,27 @@ var checks = []check{
 	{"openim-spam-text", "/im/openim/callbackBeforeJoinGroupCommand", "",
 		`{"callbackCommand":"callbackBeforeJoinGroupCommand","groupID":"g1","applyID":"u7","reqMessage":"FREE MONEY here"}`,
 		`{"actionCode":0,"errCode":5000,"errMsg":"","errDlt":"","nextCode":1}`},
+	// OpenIM v3.0-3.4 call the configured URL itself, the command in the query.
+	{"openim-v3.4-query-command", "/im/openim?command=callbackBeforeJoinGroupCommand", "",
+		`{"callbackCommand":"callbackBeforeJoinGroupCommand","groupID":"g1","applyID":"u7","reqMessage":"FREE MONEY here"}`,
+		`{"actionCode":0,"errCode":5000,"errMsg":"","errDlt":"","nextCode":1}`},
+	{"openim-v3.4-query-command-allowed", "/im/openim?command=callbackBeforeJoinGroupCommand",
+		"testdata/seeds/openim-before-join-group.json", "", openimOK},
 }
 
-// forwardCheck needs nothing listening on the example's upstream address:
+// forwardChecks need nothing listening on the example's upstream address:
 // the forward route must then answer with its fallback, in time.
-var forwardCheck = check{"forward-fallback-upstream-down", "/im/forward/x?SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeApplyJoinGroup",
-	"testdata/seeds/tencent-before-apply-join.json", "", tencentOK}
+var forwardChecks = []check{
+	{"forward-fallback-upstream-down", "/im/forward/x?SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeApplyJoinGroup",
+		"testdata/seeds/tencent-before-apply-join.json", "", tencentOK},
+	{"forward-without-trailing-slash", "/im/forward?SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeApplyJoinGroup",
+		"testdata/seeds/tencent-before-apply-join.json", "", tencentOK},
+}
 
 func main() {
 	gateway := flag.String("gateway", "http://127.0.0.1:8080", "gateway base URL")
 	admin := flag.String("admin", "http://localhost:2019", "Caddy admin base URL")
-	wait := flag.Duration("wait", 10*time.Second, "how long to wait for the gateway to come up")
+	wait := flag.Duration("wait", time.Minute, "how long to wait for the gateway to come up (a loaded machine starts slowly)")
 	flag.Parse()
 	client := &http.Client{Timeout: 5 * time.Second}
 	if err := waitReady(client, *admin+"/config/", *wait); err != nil {
@@ -68,9 +78,9 @@ func main() {
 	all := checks
 	if conn, err := net.DialTimeout("tcp", "127.0.0.1:9000", 200*time.Millisecond); err == nil {
 		conn.Close()
-		fmt.Println("skip forward-fallback-upstream-down (something listens on 127.0.0.1:9000)")
+		fmt.Println("skip the forward checks (something listens on 127.0.0.1:9000)")
 	} else {
-		all = append(all, forwardCheck)
+		all = append(all, forwardChecks...)
 	}
 	failed := 0
 	for _, c := range all {

@@ -31,7 +31,7 @@ func TestRunComparesExactReplies(t *testing.T) {
 }
 
 func TestSeedFilesExist(t *testing.T) {
-	for _, c := range append(checks, forwardCheck) {
+	for _, c := range append(checks, forwardChecks...) {
 		if c.bodyFile == "" {
 			continue
 		}
