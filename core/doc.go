@@ -5,5 +5,5 @@
 // platform's exact reply or describes the request to forward to the business
 // service. It imports only the standard library so that the same code runs
 // compiled inside Caddy and interpreted by Yaegi v0.16.1 inside Traefik; see
-// DESIGN.md for the constructs that rule out.
+// docs/design.md for the constructs that rule out.
 package core

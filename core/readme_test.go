@@ -10,14 +10,15 @@ import (
 	"github.com/imgate/imgate/internal/golden"
 )
 
-// TestReadmeEventTable keeps the README's command table true: every command
-// the code knows must appear in the row of its normalized event.
+// TestReadmeEventTable keeps the command table of docs/events.md true:
+// every command the code knows must appear in the row of its normalized
+// event.
 func TestReadmeEventTable(t *testing.T) {
 	dir, err := golden.Dir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(filepath.Dir(dir), "README.md"))
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(dir), "docs", "events.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,14 +33,14 @@ func TestReadmeEventTable(t *testing.T) {
 		platform, command, event, phase := r[0], r[1], r[2], r[3]
 		row, ok := rows[event]
 		if !ok {
-			t.Errorf("README has no row for event %s", event)
+			t.Errorf("docs/events.md has no row for event %s", event)
 			continue
 		}
 		if !strings.Contains(row, "`"+command+"`") {
-			t.Errorf("README row %s lacks %s command %s", event, platform, command)
+			t.Errorf("docs/events.md row %s lacks %s command %s", event, platform, command)
 		}
 		if !strings.Contains(row, "| "+phase+" |") {
-			t.Errorf("README row %s does not say %s", event, phase)
+			t.Errorf("docs/events.md row %s does not say %s", event, phase)
 		}
 	}
 }

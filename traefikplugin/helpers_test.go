@@ -13,7 +13,7 @@ import (
 
 // These tests run compiled (go test) and interpreted (yaegi test, see
 // .ci/traefik.sh), so they use only the standard library and avoid the
-// constructs Yaegi v0.16.1 gets wrong (see DESIGN.md).
+// constructs Yaegi v0.16.1 gets wrong (see docs/design.md).
 
 var testNameSeq struct {
 	sync.Mutex
