@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-10s}
-for target in FuzzTencent FuzzOpenIM FuzzScanTencent; do
+for target in FuzzTencent FuzzOpenIM FuzzScanBody; do
 	echo "== $target ($FUZZTIME)"
 	go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -parallel 2 ./core/
 done

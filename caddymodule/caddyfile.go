@@ -101,7 +101,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "name":
 			err = p.word(key, &h.Name)
 		case "platform":
-			err = p.choice(key, &h.Platform, core.PlatformAuto, core.PlatformTencent, core.PlatformOpenIM)
+			err = p.choice(key, &h.Platform, append([]string{core.PlatformAuto}, core.Platforms()...)...)
 		case "tencent":
 			err = p.once(key, func() error { return parseTencent(d, &h.Tencent) })
 		case "openim":
@@ -141,8 +141,10 @@ func parseTencent(d *caddyfile.Dispenser, c *core.TencentConfig) error {
 		var err error
 		switch key := d.Val(); key {
 		case "app_id":
-			if err = p.word(key, &c.AppID); err == nil && !isDigits(c.AppID) && !isPlaceholder(c.AppID) {
-				err = d.Errf("app_id %q is not a numeric SDKAppID", c.AppID)
+			if err = p.word(key, &c.AppID); err == nil && !isPlaceholder(c.AppID) {
+				if verr := core.ValidateAppID(c.AppID); verr != nil {
+					err = d.Errf("app_id: %v", verr)
+				}
 			}
 		case "token":
 			err = p.credential(key, &c.Token)
@@ -243,8 +245,8 @@ func parseRule(d *caddyfile.Dispenser, cfg *core.Config) error {
 		case "platforms":
 			err = p.words(key, &rc.Platforms)
 			for _, v := range rc.Platforms {
-				if err == nil && v != core.PlatformTencent && v != core.PlatformOpenIM {
-					err = d.Errf("platforms: %q is not tencent or openim", v)
+				if err == nil && !isPlatform(v) {
+					err = d.Errf("platforms: %q is not %s", v, strings.Join(core.Platforms(), " or "))
 				}
 			}
 		case "groups":
@@ -261,15 +263,17 @@ func parseRule(d *caddyfile.Dispenser, cfg *core.Config) error {
 			err = p.count(key, &rc.MaxMembers)
 		case "rate":
 			if err = p.word(key, &rc.Rate); err == nil {
-				err = checkRate(d, rc.Rate)
+				if _, _, rerr := core.ParseRate(rc.Rate); rerr != nil {
+					err = d.Errf("rate: %v", rerr)
+				}
 			}
 		case "rate_by":
 			err = p.choice(key, &rc.RateBy, "actor", "group")
 		case "action":
 			err = p.choice(key, &rc.Action, core.ActionAllow, core.ActionDeny, core.ActionForward)
 		case "code":
-			if err = p.count(key, &rc.Code); err == nil && !validCode(rc.Code) {
-				err = d.Errf("code %d is neither a Tencent reject code (1 or 10100-10200) nor an OpenIM errCode (5000-9999)", rc.Code)
+			if err = p.count(key, &rc.Code); err == nil && !core.ValidDenyCode(rc.Code) {
+				err = d.Errf("code %d is not %s", rc.Code, core.DenyCodeRanges())
 			}
 		case "message":
 			err = p.word(key, &rc.Message)
@@ -450,35 +454,13 @@ func unknown(d *caddyfile.Dispenser, block string) error {
 	return d.Errf("unrecognized %s subdirective %q", block, d.Val())
 }
 
-// checkRate checks the N/duration form; core checks it again with the key.
-func checkRate(d *caddyfile.Dispenser, spec string) error {
-	count, per, ok := strings.Cut(spec, "/")
-	n, err := strconv.ParseFloat(count, 64)
-	if !ok || err != nil || n <= 0 {
-		return d.Errf("rate %q is not <count>/<duration> such as 5/1m", spec)
-	}
-	if per != "" && (per[0] < '0' || per[0] > '9') {
-		per = "1" + per // "10/m" means per one minute
-	}
-	if dur, err := time.ParseDuration(per); err != nil || dur <= 0 {
-		return d.Errf("rate %q: %q is not a positive duration", spec, per)
-	}
-	return nil
-}
-
-// validCode accepts a code valid on at least one platform; core checks it
-// against the platforms the rule applies to.
-func validCode(code int) bool {
-	return code == 1 || code >= 10100 && code <= 10200 || code >= 5000 && code <= 9999
-}
-
-func isDigits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
+func isPlatform(name string) bool {
+	for _, p := range core.Platforms() {
+		if name == p {
+			return true
 		}
 	}
-	return s != ""
+	return false
 }
 
 func isPlaceholder(s string) bool {

@@ -10,7 +10,6 @@ package caddymodule
 import (
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -78,7 +77,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.engine, h.poolKey = engine, key
 	// Handlers sharing the engine log alike; the latest one to load reports.
 	engine.OnDelivery(h.observeDelivery)
-	h.mayForward = mayForward(h.Config)
+	h.mayForward = core.MayForward(h.Config)
 	return nil
 }
 
@@ -105,24 +104,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	h.logOutcome(out)
 	observe(out)
 	return nil
-}
-
-// mayForward reports whether any request can reach the forward path, so
-// that routes that only answer from rules skip preparing the upstream call.
-func mayForward(cfg core.Config) bool {
-	if isForward(cfg.DefaultAction) {
-		return true
-	}
-	for _, r := range cfg.Rules {
-		if isForward(r.Action) && !r.Shadow {
-			return true
-		}
-	}
-	return false
-}
-
-func isForward(action string) bool {
-	return strings.EqualFold(strings.TrimSpace(action), core.ActionForward)
 }
 
 // Interface guards.

@@ -7,23 +7,12 @@ import (
 	"github.com/imgate/imgate/core"
 )
 
-// logLevel picks how loudly an outcome is logged: what the operator must
-// see (denials, refusals, fallbacks, failed verification, bad and unknown
-// requests, shadow hits) at info or above, routine answers at debug.
-func logLevel(out *core.Outcome) zapcore.Level {
-	switch out.Result {
-	case core.ResultError:
-		return zapcore.ErrorLevel
-	case core.ResultFallback, core.ResultUnauthorized, core.ResultForbidden:
-		return zapcore.WarnLevel
-	case core.ResultDeny, core.ResultRefuse, core.ResultUnknown,
-		core.ResultBadRequest, core.ResultTooLarge, core.ResultMethod:
-		return zapcore.InfoLevel
-	}
-	if len(out.Shadow) > 0 {
-		return zapcore.InfoLevel
-	}
-	return zapcore.DebugLevel
+// zapLevels maps core's severities to zap levels.
+var zapLevels = map[core.Severity]zapcore.Level{
+	core.SeverityDebug: zapcore.DebugLevel,
+	core.SeverityInfo:  zapcore.InfoLevel,
+	core.SeverityWarn:  zapcore.WarnLevel,
+	core.SeverityError: zapcore.ErrorLevel,
 }
 
 // logMessages are the log line messages by result.
@@ -46,8 +35,7 @@ var logMessages = map[string]string{
 // query string, the Sign, tokens or secrets: only the fields below, whose
 // error texts core keeps free of credentials.
 func (h *Handler) logOutcome(out *core.Outcome) {
-	level := logLevel(out)
-	ce := h.logger.Check(level, logMessages[out.Result])
+	ce := h.logger.Check(zapLevels[core.SeverityOf(out)], logMessages[out.Result])
 	if ce == nil {
 		return
 	}

@@ -3,7 +3,6 @@ package core
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -19,10 +18,12 @@ type Config struct {
 	// has CallbackCommand, OpenIM otherwise). Default: "auto".
 	Platform string `json:"platform,omitempty"`
 
-	// Tencent holds the Tencent Cloud IM verification settings.
+	// Tencent holds the Tencent Cloud IM verification settings (see
+	// tencent.go). Each platform has its own section, so a new platform
+	// adds one here.
 	Tencent TencentConfig `json:"tencent,omitempty"`
 
-	// OpenIM holds the OpenIM verification settings.
+	// OpenIM holds the OpenIM verification settings (see openim.go).
 	OpenIM OpenIMConfig `json:"openim,omitempty"`
 
 	// Lists are named user or group id lists that rules reference as
@@ -56,58 +57,6 @@ type Config struct {
 	// "<result>; rule=<rule>" so access logs can count decisions.
 	// Default: "" (no header).
 	DecisionHeader string `json:"decisionHeader,omitempty"`
-}
-
-// TencentConfig verifies Tencent Cloud IM callbacks.
-type TencentConfig struct {
-	// AppID is the app's SDKAppID; callbacks whose SdkAppid differs get
-	// HTTP 403. Default: "" (not checked; set it in production).
-	AppID string `json:"appId,omitempty"`
-
-	// Token is the callback authentication token set in the Tencent console;
-	// when set, Sign and RequestTime are required and checked. Prefer
-	// TokenEnv or TokenFile, which keep it out of config files.
-	// Default: "" (no signature check, logged as a warning at start-up).
-	Token string `json:"token,omitempty"`
-
-	// TokenEnv names an environment variable holding the token. The
-	// variable must be set and non-empty when the config loads, or loading
-	// fails: a configured check is never silently off. Default: "".
-	TokenEnv string `json:"tokenEnv,omitempty"`
-
-	// TokenFile is the path of a file holding the token (surrounding
-	// whitespace is ignored), e.g. a mounted secret. The file must exist
-	// and not be empty, or loading fails. Default: "".
-	TokenFile string `json:"tokenFile,omitempty"`
-
-	// SignWindow is how far RequestTime may be from now, in either
-	// direction. Default: "60s".
-	SignWindow string `json:"signWindow,omitempty"`
-}
-
-// OpenIMConfig verifies OpenIM callbacks, which carry no signature.
-type OpenIMConfig struct {
-	// Secret, when set, must appear in the callback URL configured in
-	// OpenIM: as the path segment just before the command (v3.5+), as the
-	// last path segment (v3.0–3.4, command in the query), or as the query
-	// parameter "secret". Prefer SecretEnv or SecretFile, which keep it out
-	// of config files. Default: "" (not checked, logged as a warning at
-	// start-up unless AllowedCIDRs is set).
-	Secret string `json:"secret,omitempty"`
-
-	// SecretEnv names an environment variable holding the secret; it must
-	// be set and non-empty when the config loads, or loading fails.
-	// Default: "".
-	SecretEnv string `json:"secretEnv,omitempty"`
-
-	// SecretFile is the path of a file holding the secret (surrounding
-	// whitespace is ignored); it must exist and not be empty, or loading
-	// fails. Default: "".
-	SecretFile string `json:"secretFile,omitempty"`
-
-	// AllowedCIDRs lists the source networks OpenIM calls from, e.g.
-	// "10.0.0.0/8". Default: none (any source).
-	AllowedCIDRs []string `json:"allowedCidrs,omitempty"`
 }
 
 // ListConfig is one named list of ids.
@@ -249,7 +198,10 @@ const (
 
 // settings is the validated, parsed form of Config.
 type settings struct {
+	// platform is the configured platform ("auto" or a platform's name);
+	// platforms are the ones this route answers, in recognition order.
 	platform       string
+	platforms      []*platform
 	maxBody        int
 	signWindow     time.Duration
 	listReload     time.Duration
@@ -302,8 +254,12 @@ func oneOf(key, value, def string, allowed ...string) (string, error) {
 func (c *Config) validate() (*settings, error) {
 	s := &settings{}
 	var err error
-	if s.platform, err = oneOf("platform", c.Platform, PlatformAuto, PlatformAuto, PlatformTencent, PlatformOpenIM); err != nil {
+	if s.platform, err = oneOf("platform", c.Platform, PlatformAuto, append([]string{PlatformAuto}, platformNames()...)...); err != nil {
 		return nil, err
+	}
+	s.platforms = platforms
+	if s.platform != PlatformAuto {
+		s.platforms = []*platform{platformNamed(s.platform)}
 	}
 	s.maxBody = c.MaxBodyBytes
 	if s.maxBody == 0 {
@@ -329,8 +285,8 @@ func (c *Config) validate() (*settings, error) {
 		return nil, err
 	}
 	if c.Tencent.AppID != "" {
-		if _, perr := strconv.ParseUint(c.Tencent.AppID, 10, 64); perr != nil {
-			return nil, configErr("tencent.appId", "%q is not a numeric SDKAppID", c.Tencent.AppID)
+		if err = ValidateAppID(c.Tencent.AppID); err != nil {
+			return nil, fmt.Errorf("tencent.appId: %w", err)
 		}
 		s.appID = c.Tencent.AppID
 	}

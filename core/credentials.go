@@ -76,19 +76,11 @@ func resolveCredentials(cfg *Config, s *settings) error {
 }
 
 // verificationWarnings lists the checks that are off because nothing
-// configures them, for platforms this config answers.
+// configures them, for the platforms this config answers.
 func verificationWarnings(s *settings) []string {
 	var warnings []string
-	if s.platform != PlatformOpenIM {
-		if s.appID == "" {
-			warnings = append(warnings, "tencent.appId is not set: the SdkAppid of Tencent callbacks is not checked")
-		}
-		if s.token == "" {
-			warnings = append(warnings, "no tencent.token, tencent.tokenEnv or tencent.tokenFile: Tencent callbacks are not signature-checked, anyone who can reach this route can send them")
-		}
-	}
-	if s.platform != PlatformTencent && s.secret == "" && len(s.cidrs) == 0 {
-		warnings = append(warnings, "no openim.secret (or secretEnv, secretFile) and no openim.allowedCidrs: OpenIM callbacks are not verified, anyone who can reach this route can send them")
+	for _, p := range s.platforms {
+		warnings = append(warnings, p.warnings(s)...)
 	}
 	return warnings
 }

@@ -27,8 +27,8 @@ func TestCredentialSources(t *testing.T) {
 	if err := os.WriteFile(emptyFile, []byte(" \n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("IMGATE_TEST_TOKEN", "env-token")
-	t.Setenv("IMGATE_TEST_EMPTY", "")
+	setenv(t, "IMGATE_TEST_TOKEN", "env-token")
+	setenv(t, "IMGATE_TEST_EMPTY", "")
 	cases := []struct {
 		name    string
 		tencent core.TencentConfig
@@ -78,6 +78,20 @@ func TestCredentialSources(t *testing.T) {
 			}
 		})
 	}
+}
+
+// setenv sets an environment variable for the test. Not t.Setenv: under
+// Yaegi (yaegi test, Traefik) os.Getenv reads the interpreter's own copy of
+// the environment, taken when the interpreter starts (Traefik: at its own
+// start-up), which only an interpreted os.Setenv reaches.
+// Yaegi does not redirect os.Unsetenv, so the cleanup restores an unset
+// variable as empty, which imgate reads the same way.
+func setenv(t *testing.T, key, value string) {
+	old := os.Getenv(key)
+	if err := os.Setenv(key, value); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Setenv(key, old) })
 }
 
 // signedJoinStatus sends a Tencent join signed with token and returns the status.

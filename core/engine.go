@@ -76,11 +76,6 @@ type Outcome struct {
 	Upstream bool
 	// Duration is the time spent in imgate, set by Serve.
 	Duration time.Duration
-
-	input *Input
-	// started is when Serve began reading the request: the forward
-	// deadline counts from there, as the platform's budget already runs.
-	started time.Time
 }
 
 // Engine decides callbacks for one configuration. It is safe for concurrent
@@ -199,60 +194,30 @@ func decide(e *Engine, in *Input) *Outcome {
 		return failure(ResultTooLarge, http.StatusRequestEntityTooLarge, "too_large", fmt.Errorf("body over %d bytes: %w", e.set.maxBody, ErrTooLarge))
 	}
 	now := e.now()
-	ev := &Event{}
-	var q tencentQuery
-	platform := e.set.platform
-	if platform != PlatformOpenIM {
-		q = parseTencentQuery(in.RawQuery)
-		if platform == PlatformAuto {
-			platform = PlatformOpenIM
-			if q.command != "" {
-				platform = PlatformTencent
-			}
-		}
-	}
-	ev.Platform = platform
-	var verified, rest string
+	q := callbackQuery{rawQuery: in.RawQuery}
+	var p *platform
 	var err error
-	if platform == PlatformTencent {
-		if q.command == "" {
-			return failure(ResultBadRequest, http.StatusBadRequest, "no_command", fmt.Errorf("query has no CallbackCommand: %w", ErrNotCallback))
+	for _, candidate := range e.set.platforms {
+		if err = candidate.parse(in, &q); err == nil {
+			p = candidate
+			break
 		}
-		ev.Command = q.command
-		c, known := tencentCommands[q.command]
-		if !known {
-			c = unknownTencent(q.command)
-		}
-		ev.Event = c.event
-		ev.before = c.before
-		verified, err = verifyTencent(e, &q, now)
-	} else {
-		cmd, path, _ := openimCommandOf(in.Path, in.RawQuery)
-		if cmd == "" {
-			return failure(ResultBadRequest, http.StatusBadRequest, "no_command", fmt.Errorf("path %q ends in no OpenIM callback command and the query has no command=: %w", in.Path, ErrNotCallback))
-		}
-		rest = path
-		ev.Command = cmd
-		c, _ := lookupOpenIM(cmd)
-		ev.Event = c.event
-		ev.before = c.before
-		verified, err = verifyOpenIM(e, rest, in.RawQuery, in.RemoteAddr)
+		q = callbackQuery{rawQuery: in.RawQuery}
 	}
-	ev.Phase = "after"
-	if ev.before {
-		ev.Phase = "before"
+	if p == nil {
+		return failure(ResultBadRequest, http.StatusBadRequest, "no_command", err)
 	}
+	ev := &Event{Platform: p.name, Command: q.command, platform: p, cmd: p.lookup(q.command)}
+	ev.Event = ev.cmd.event
+	ev.Phase = phaseOf(ev.cmd.before)
+	verified, err := p.verify(e.set, &q, in.RemoteAddr, now)
 	if err != nil {
 		out := verifyFailure(err)
 		out.Event = ev
 		return out
 	}
-	out := &Outcome{Event: ev, Verified: verified, input: in}
-	if platform == PlatformTencent {
-		err = decodeTencent(ev, &q, in.Body)
-	} else {
-		err = decodeOpenIM(ev, in.Body)
-	}
+	out := &Outcome{Event: ev, Verified: verified}
+	err = p.decode(ev, &q, in.Body)
 	// A new vendor command may shape a field differently from the known
 	// commands' structs; it still gets its continue reply when the body is
 	// a JSON object, because new commands must never break users' apps.
@@ -280,21 +245,22 @@ func verifyFailure(err error) *Outcome {
 	return failure(ResultUnauthorized, http.StatusUnauthorized, "signature", err)
 }
 
+// decisionRefuse is the decision of a partial refusal: some members are
+// refused, the rest are let in.
+const decisionRefuse = "refuse"
+
 // applyRules runs the candidate rules for the event and encodes the
 // decision into out.
 func applyRules(e *Engine, ev *Event, out *Outcome, now int64) {
 	if len(e.fileLists) > 0 {
 		refreshLists(e.fileLists, now)
 	}
-	cands := e.cands.openim[ev.Event]
-	if ev.Platform == PlatformTencent {
-		cands = e.cands.tencent[ev.Event]
-	}
+	p := ev.platform
 	action := e.set.defaultAction
 	ruleName := RuleDefault
 	var matched []string
 	var r *rule
-	for _, candidate := range cands {
+	for _, candidate := range e.cands[p.index][ev.Event] {
 		ok, members := ruleMatch(candidate, ev, now)
 		if !ok {
 			continue
@@ -317,28 +283,16 @@ func applyRules(e *Engine, ev *Event, out *Outcome, now int64) {
 	case ev.Event == EventUnknown:
 		// New vendor commands must never break users' apps.
 		encodeReply(out, ResultUnknown, ActionAllow, 0, "", nil)
-	case !ev.before:
+	case !ev.cmd.before:
 		encodeReply(out, ResultAck, ActionAllow, 0, "", nil)
 	case action == ActionAllow:
 		encodeReply(out, ResultAllow, ActionAllow, 0, "", nil)
+	case r == nil:
+		encodeReply(out, ResultDeny, ActionDeny, p.defaultDenyCode, "", nil)
+	case r.members != nil && ev.cmd.partialRefusal && len(matched) < len(ev.Members):
+		encodeReply(out, ResultRefuse, decisionRefuse, 0, "", matched)
 	default:
-		code := DefaultTencentDenyCode
-		msg := ""
-		if ev.Platform == PlatformOpenIM {
-			code = DefaultOpenIMDenyCode
-		}
-		if r != nil {
-			msg = r.message
-			code = r.tencentCode
-			if ev.Platform == PlatformOpenIM {
-				code = r.openimCode
-			}
-		}
-		if r != nil && r.members != nil && ev.partialRefusal && len(matched) < len(ev.Members) {
-			encodeReply(out, ResultRefuse, "refuse", 0, "", matched)
-			return
-		}
-		encodeReply(out, ResultDeny, ActionDeny, code, msg, nil)
+		encodeReply(out, ResultDeny, ActionDeny, r.codes[p.index], r.messages[p.index], nil)
 	}
 }
 
@@ -352,13 +306,5 @@ func encodeReply(out *Outcome, result, decision string, code int, msg string, re
 	if result == ResultAck {
 		out.Decision = ResultAck
 	}
-	if ev.Platform == PlatformTencent {
-		if decision != ActionDeny {
-			code = 0
-			msg = ""
-		}
-		out.Body = tencentReply(code, msg, refused)
-		return
-	}
-	out.Body = openimReply(decision == ActionDeny, code, msg, ev.echo)
+	out.Body = ev.platform.reply(ev, decision == ActionDeny, code, msg, refused)
 }

@@ -40,17 +40,22 @@ type Event struct {
 	// // comments arrive without them). Filled when the event is forwarded.
 	Raw json.RawMessage `json:"raw"`
 
-	// before is true when the platform acts on the reply.
-	before bool
-	// partialRefusal is true when the platform can refuse some members.
-	partialRefusal bool
+	// The unexported fields are tagged json:"-" because Yaegi (Traefik)
+	// builds interpreted structs with every field exported ("Xplatform"),
+	// and encoding/json would marshal them into the normalized body.
+
+	// platform is the platform entry the event came from.
+	platform *platform `json:"-"`
+	// cmd describes the command: its phase, whether the reply can refuse
+	// some members, which fields an allow must echo.
+	cmd command `json:"-"`
 	// echo, for OpenIM commands whose reply overwrites the request, holds the
 	// request's fields to copy back into an "allow" reply.
-	echo []byte
+	echo []byte `json:"-"`
 }
 
 // Before reports whether the platform waits for and acts on the decision.
-func (e *Event) Before() bool { return e.before }
+func (e *Event) Before() bool { return e.cmd.before }
 
 // Normalized event names.
 const (

@@ -45,59 +45,57 @@ var requestSeq atomic.Int64
 // requestIDPrefix makes ids from different processes unlikely to collide.
 var requestIDPrefix = strconv.FormatInt(time.Now().UnixNano()%(1<<32), 36)
 
-// Deadline returns how long a forwarded callback of platform may take.
+// Deadline returns how long a forwarded callback of the named platform may
+// take, or 0 for a name that is no platform.
 func (e *Engine) Deadline(platform string) time.Duration {
-	if platform == PlatformTencent {
-		return e.set.tencentDL
+	if p := platformNamed(platform); p != nil {
+		return p.deadline(e.set)
 	}
-	return e.set.openimDL
+	return 0
 }
 
 // Forward sends a callback whose Outcome is ResultForward to next under the
 // platform deadline and turns the upstream's answer, or its failure, into
-// the platform reply. It always returns a finished Outcome before the
-// deadline has passed by more than scheduling noise.
+// the platform reply. The deadline counts from start, the request's
+// arrival: reading and deciding already spent part of the platform's
+// budget. in is the request as read (the native format forwards its body).
+// It always returns a finished Outcome before the deadline has passed by
+// more than scheduling noise.
 //
 // After-callbacks, whose answer the platform ignores, are acknowledged at
 // once and delivered in the background while a delivery slot is free (see
 // Deliveries); when all slots are busy they are delivered inline under the
 // same deadline, so a slow upstream slows the platform down instead of
 // growing memory.
-func (e *Engine) Forward(r *http.Request, out *Outcome, next NextFunc) *Outcome {
+func (e *Engine) Forward(r *http.Request, in *Input, out *Outcome, start time.Time, next NextFunc) *Outcome {
 	ev := out.Event
 	if next == nil {
 		return e.fallback(out, "unreachable", fmt.Errorf("no next handler to forward to: %w", ErrUpstream))
 	}
-	limit := e.Deadline(ev.Platform)
-	// Real time, not e.now: the deadline bounds real waiting. It counts
-	// from the request's arrival when Serve recorded it: reading and
-	// deciding already spent part of the platform's budget.
-	begin := out.started
-	if begin.IsZero() {
-		begin = time.Now()
-	}
-	deadline := begin.Add(limit)
-	if !ev.before && e.deliveries != nil && e.deliveries.acquire() {
+	limit := ev.platform.deadline(e.set)
+	// Real time, not e.now: the deadline bounds real waiting.
+	deadline := start.Add(limit)
+	if !ev.cmd.before && e.deliveries != nil && e.deliveries.acquire() {
 		// The request context ends when the gateway's handler returns; the
 		// delivery keeps its values (Caddy's reverse_proxy reads them) but
 		// not its cancellation, and gets its own deadline instead.
 		ctx, cancel := context.WithDeadline(context.WithoutCancel(r.Context()), deadline)
-		up, err := e.upstreamRequest(ctx, r, out, deadline)
+		up, err := e.upstreamRequest(ctx, r, in, out, deadline)
 		if err != nil {
 			cancel()
 			e.deliveries.release(e.fallback(out, "encode", err))
 			return out
 		}
 		background := *out
-		go e.deliverInBackground(ctx, cancel, up, &background, next)
+		go e.deliverInBackground(ctx, cancel, up, &background, start, next)
 		encodeReply(out, ResultAck, ActionAllow, 0, "", nil)
 		return out
 	}
-	if !ev.before && e.deliveries != nil {
+	if !ev.cmd.before && e.deliveries != nil {
 		e.deliveries.inline.Add(1)
 	}
 	ctx, cancel := context.WithDeadline(r.Context(), deadline)
-	up, err := e.upstreamRequest(ctx, r, out, deadline)
+	up, err := e.upstreamRequest(ctx, r, in, out, deadline)
 	if err != nil {
 		cancel()
 		return e.fallback(out, "encode", err)
@@ -106,19 +104,17 @@ func (e *Engine) Forward(r *http.Request, out *Outcome, next NextFunc) *Outcome 
 }
 
 // deliverInBackground runs one after-callback delivery and frees its slot.
-func (e *Engine) deliverInBackground(ctx context.Context, cancel context.CancelFunc, up *http.Request, out *Outcome, next NextFunc) {
+func (e *Engine) deliverInBackground(ctx context.Context, cancel context.CancelFunc, up *http.Request, out *Outcome, start time.Time, next NextFunc) {
 	result := out
 	defer func() {
 		if p := recover(); p != nil {
 			result = e.fallback(out, "panic", fmt.Errorf("background delivery panicked: %v: %w", p, ErrUpstream))
 		}
 		e.deliveries.release(result)
-		if !out.started.IsZero() {
-			result.Duration = time.Since(out.started)
-		}
+		result.Duration = time.Since(start)
 		notifyDelivery(e, result)
 	}()
-	result = e.exchange(ctx, cancel, up, out, next, e.Deadline(out.Event.Platform))
+	result = e.exchange(ctx, cancel, up, out, next, out.Event.platform.deadline(e.set))
 }
 
 // errNextPanicked marks a next that panicked; proxies panic with
@@ -183,15 +179,15 @@ func ctxReason(ctx context.Context) string {
 }
 
 // upstreamRequest builds the request sent to next.
-func (e *Engine) upstreamRequest(ctx context.Context, r *http.Request, out *Outcome, deadline time.Time) (*http.Request, error) {
+func (e *Engine) upstreamRequest(ctx context.Context, r *http.Request, in *Input, out *Outcome, deadline time.Time) (*http.Request, error) {
 	ev := out.Event
 	var body []byte
 	up := r.Clone(ctx)
 	if e.set.format == FormatNormalized {
 		// Raw is filled only here: validating the body costs a second pass
 		// that decisions answered from rules do not need.
-		if ev.Raw == nil && out.input != nil {
-			ev.Raw = cleanBody(out.input.Body)
+		if ev.Raw == nil {
+			ev.Raw = cleanBody(in.Body)
 		}
 		var err error
 		if body, err = json.Marshal(ev); err != nil {
@@ -200,7 +196,7 @@ func (e *Engine) upstreamRequest(ctx context.Context, r *http.Request, out *Outc
 		up.URL.RawQuery = ""
 		up.Header.Set("Content-Type", "application/json")
 	} else {
-		body = out.input.Body
+		body = in.Body
 	}
 	if e.set.forwardPath != "" {
 		up.URL.Path, up.URL.RawPath = e.set.forwardPath, ""
@@ -243,27 +239,27 @@ func (e *Engine) resolve(out *Outcome, status int, body []byte, overflow bool) *
 	case len(bytes.TrimSpace(body)) == 0:
 		return e.fallback(out, "empty", fmt.Errorf("upstream answered an empty body: %w", ErrUpstream))
 	}
-	if !ev.before {
+	if !ev.cmd.before {
 		// The platform ignores the answer to after-callbacks; delivery is what counted.
 		encodeReply(out, ResultAck, ActionAllow, 0, "", nil)
 		upstreamDecided(out)
 		return out
 	}
 	if e.set.format == FormatNative {
-		if err := validateNative(ev, body); err != nil {
+		decision, err := ev.platform.checkNative(ev, body)
+		if err != nil {
 			return e.fallback(out, "invalid", err)
 		}
-		// One field per statement: Yaegi drops the other values of a
-		// multi-assignment that contains a call (Status stayed 0).
 		out.Body = bytes.TrimSpace(body)
-		out.Result, out.Status = ResultAllow, http.StatusOK
-		upstreamDecided(out)
-		out.Decision = nativeDecision(ev, body)
-		if out.Decision == ActionDeny {
+		out.Status = http.StatusOK
+		out.Decision = decision
+		out.Result = ResultAllow
+		if decision == ActionDeny {
 			out.Result = ResultDeny
-		} else if out.Decision == "refuse" {
+		} else if decision == decisionRefuse {
 			out.Result = ResultRefuse
 		}
+		upstreamDecided(out)
 		return out
 	}
 	var reply UpstreamReply
@@ -276,33 +272,29 @@ func (e *Engine) resolve(out *Outcome, status int, body []byte, overflow bool) *
 // applyUpstream encodes a normalized upstream decision.
 func (e *Engine) applyUpstream(out *Outcome, reply *UpstreamReply) *Outcome {
 	ev := out.Event
+	p := ev.platform
 	decision := strings.ToLower(reply.Decision)
 	if decision != ActionAllow && decision != ActionDeny {
 		return e.fallback(out, "invalid", fmt.Errorf("upstream decision %q is not allow or deny: %w", reply.Decision, ErrUpstream))
 	}
-	upstreamDecided(out)
 	if decision == ActionAllow && len(reply.Refuse) == 0 {
 		encodeReply(out, ResultAllow, ActionAllow, 0, "", nil)
+		upstreamDecided(out)
 		return out
 	}
 	code := reply.Code
-	if ev.Platform == PlatformTencent {
-		if code == 0 {
-			code = DefaultTencentDenyCode
-		} else if !validTencentCode(code) {
-			return e.fallback(out, "invalid", fmt.Errorf("upstream code %d is not a Tencent reject code: %w", reply.Code, ErrUpstream))
-		}
-		if decision == ActionAllow && ev.partialRefusal {
-			encodeReply(out, ResultRefuse, "refuse", 0, "", reply.Refuse)
-			return out
-		}
-	} else if code == 0 {
-		code = DefaultOpenIMDenyCode
-	} else if !validOpenIMCode(code) {
-		return e.fallback(out, "invalid", fmt.Errorf("upstream code %d is not an OpenIM errCode (5000-9999): %w", reply.Code, ErrUpstream))
+	if code == 0 {
+		code = p.defaultDenyCode
+	} else if !p.validCode(code) {
+		return e.fallback(out, "invalid", fmt.Errorf("upstream code %d is not %s: %w", reply.Code, p.codeRange, ErrUpstream))
 	}
-	// A platform or command that cannot refuse part denies the whole request.
-	encodeReply(out, ResultDeny, ActionDeny, code, reply.Message, nil)
+	if decision == ActionAllow && ev.cmd.partialRefusal {
+		encodeReply(out, ResultRefuse, decisionRefuse, 0, "", reply.Refuse)
+	} else {
+		// A command that cannot refuse part denies the whole request.
+		encodeReply(out, ResultDeny, ActionDeny, code, reply.Message, nil)
+	}
+	upstreamDecided(out)
 	return out
 }
 
@@ -327,77 +319,12 @@ func (e *Engine) fallback(out *Outcome, reason string, err error) *Outcome {
 	if d, ok := e.set.fallbackEvents[ev.Event]; ok {
 		decision = d
 	}
-	if !ev.before || ev.Event == EventUnknown {
+	if !ev.cmd.before || ev.Event == EventUnknown {
 		decision = ActionAllow
 	}
-	code := DefaultTencentDenyCode
-	if ev.Platform == PlatformOpenIM {
-		code = DefaultOpenIMDenyCode
-	}
-	encodeReply(out, ResultFallback, decision, code, "", nil)
-	if !ev.before {
+	encodeReply(out, ResultFallback, decision, ev.platform.defaultDenyCode, "", nil)
+	if !ev.cmd.before {
 		out.Decision = ResultAck
 	}
 	return out
-}
-
-// nativeReply is the union of both platforms' reply fields.
-type nativeReply struct {
-	ActionStatus *string  `json:"ActionStatus"`
-	ErrorCode    *int     `json:"ErrorCode"`
-	ErrorInfo    *string  `json:"ErrorInfo"`
-	Refused      []string `json:"RefusedMembers_Account"`
-	ActionCode   *int     `json:"actionCode"`
-	ErrCode      *int     `json:"errCode"`
-	NextCode     *int     `json:"nextCode"`
-}
-
-// validateNative checks that an upstream reply in the platform's own format
-// will be understood by the platform as the upstream meant it.
-func validateNative(ev *Event, body []byte) error {
-	var r nativeReply
-	if err := json.Unmarshal(body, &r); err != nil {
-		return fmt.Errorf("upstream reply is not JSON: %s: %w", err.Error(), ErrUpstream)
-	}
-	if ev.Platform == PlatformTencent {
-		if r.ActionStatus == nil || r.ErrorCode == nil || r.ErrorInfo == nil {
-			return fmt.Errorf("the Tencent reply lacks ActionStatus, ErrorCode or ErrorInfo: %w", ErrUpstream)
-		}
-		code := *r.ErrorCode
-		if code != 0 && !validTencentCode(code) && !(code == 2 && ev.Command == "Group.CallbackBeforeSendMsg") {
-			return fmt.Errorf("the Tencent ErrorCode %d is not 0, 1 or 10100-10200: %w", code, ErrUpstream)
-		}
-		return nil
-	}
-	if r.ActionCode == nil || r.NextCode == nil {
-		return fmt.Errorf("OpenIM reply lacks actionCode or nextCode: %w", ErrUpstream)
-	}
-	if *r.ActionCode == 0 && *r.NextCode == 1 && (r.ErrCode == nil || !validOpenIMCode(*r.ErrCode)) {
-		return fmt.Errorf("OpenIM rejection without an errCode in 5000-9999: %w", ErrUpstream)
-	}
-	if *r.ActionCode != 0 && *r.NextCode == 1 {
-		// OpenIM v3.7+ ignores this combination: the upstream meant deny, the platform would allow.
-		return fmt.Errorf("OpenIM reply with actionCode %d does not reject since v3.7: %w", *r.ActionCode, ErrUpstream)
-	}
-	return nil
-}
-
-func nativeDecision(ev *Event, body []byte) string {
-	var r nativeReply
-	if json.Unmarshal(body, &r) != nil {
-		return ""
-	}
-	if ev.Platform == PlatformTencent {
-		if *r.ErrorCode != 0 {
-			return ActionDeny
-		}
-		if len(r.Refused) > 0 {
-			return "refuse"
-		}
-		return ActionAllow
-	}
-	if *r.NextCode == 1 {
-		return ActionDeny
-	}
-	return ActionAllow
 }

@@ -8,7 +8,138 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 )
+
+// OpenIM: the command is the last path segment (v3.5+) or the query's
+// command= (v3.0–3.4); the open-source server signs nothing, so imgate
+// checks a shared secret carried in the URL and the source address; the
+// v3.7+ reply rejects with actionCode 0 and nextCode 1. See docs/events.md
+// for the commands.
+
+// OpenIMConfig verifies OpenIM callbacks, which carry no signature.
+type OpenIMConfig struct {
+	// Secret, when set, must appear in the callback URL configured in
+	// OpenIM: as the path segment just before the command (v3.5+), as the
+	// last path segment (v3.0–3.4, command in the query), or as the query
+	// parameter "secret". Prefer SecretEnv or SecretFile, which keep it out
+	// of config files. Default: "" (not checked, logged as a warning at
+	// start-up unless AllowedCIDRs is set).
+	Secret string `json:"secret,omitempty"`
+
+	// SecretEnv names an environment variable holding the secret; it must
+	// be set and non-empty when the config loads, or loading fails.
+	// Default: "".
+	SecretEnv string `json:"secretEnv,omitempty"`
+
+	// SecretFile is the path of a file holding the secret (surrounding
+	// whitespace is ignored); it must exist and not be empty, or loading
+	// fails. Default: "".
+	SecretFile string `json:"secretFile,omitempty"`
+
+	// AllowedCIDRs lists the source networks OpenIM calls from, e.g.
+	// "10.0.0.0/8". Default: none (any source).
+	AllowedCIDRs []string `json:"allowedCidrs,omitempty"`
+}
+
+var openimPlatform = &platform{
+	name:            PlatformOpenIM,
+	index:           1,
+	parse:           parseOpenIM,
+	lookup:          lookupOpenIM,
+	commands:        openimCommands,
+	verify:          verifyOpenIM,
+	decode:          decodeOpenIM,
+	reply:           openimReply,
+	allowReply:      openimAllowReply,
+	validCode:       validOpenIMCode,
+	codeRange:       "an OpenIM errCode (5000-9999)",
+	defaultDenyCode: DefaultOpenIMDenyCode,
+	deadline:        func(s *settings) time.Duration { return s.openimDL },
+	checkNative:     checkOpenIMNative,
+	warnings:        openimWarnings,
+}
+
+// Fields OpenIM copies from the reply of the set-group-info callbacks back
+// into the request. A reply that omits them blanks the group's name or id,
+// so an allow must echo them: every one for SetGroupInfo (an absent one as
+// ""), the ones present for SetGroupInfoEx.
+var (
+	setGroupInfoEcho   = &echoSpec{fields: []string{"groupID", "groupName", "introduction", "faceURL"}, fillMissing: true}
+	setGroupInfoExEcho = &echoSpec{fields: []string{"groupID", "groupName", "notification", "introduction", "faceURL", "ex", "needVerification", "lookMemberInfo", "applyMemberFriend"}}
+)
+
+// echoSpec names the request fields an allow reply copies back.
+type echoSpec struct {
+	fields []string
+	// fillMissing sends "" for a field the request lacks.
+	fillMissing bool
+}
+
+// openimCommands maps every OpenIM group command, old and new names, to its
+// normalized event. docs/events.md lists them; core/readme_test.go keeps
+// the two in step. Lookups go through openimIndex, which is
+// case-insensitive: v3.0 spelled one command with a capital C.
+var openimCommands = map[string]command{
+	"callbackBeforeCreateGroupCommand":        {event: "group.create.before", before: true},
+	"callbackAfterCreateGroupCommand":         {event: "group.create.after"},
+	"callbackBeforeMemberJoinGroupCommand":    {event: "group.join.admit", before: true},
+	"callbackBeforeMembersJoinGroupCommand":   {event: "group.join.admit", before: true},
+	"callbackBeforeInviteJoinGroupCommand":    {event: "group.join.invite", before: true},
+	"callbackBeforeJoinGroupCommand":          {event: "group.join.apply", before: true},
+	"callbackAfterJoinGroupCommand":           {event: "group.member.joined"},
+	"callbackAfterQuitGroupCommand":           {event: "group.member.left"},
+	"callbackQuitGroupCommand":                {event: "group.member.left"},
+	"callbackAfterKickGroupCommand":           {event: "group.member.left"},
+	"callbackKillGroupCommand":                {event: "group.member.left"},
+	"callbackAfterDisMissGroupCommand":        {event: "group.destroyed"},
+	"callbackDisMissGroupCommand":             {event: "group.destroyed"},
+	"callbackAfterTransferGroupOwnerCommand":  {event: "group.owner.changed"},
+	"callbackAfterTransferGroupOwner":         {event: "group.owner.changed"},
+	"callbackTransferGroupOwnerAfter":         {event: "group.owner.changed"},
+	"callbackBeforeSetGroupInfoCommand":       {event: "group.info.change.before", before: true, echo: setGroupInfoEcho},
+	"callbackAfterSetGroupInfoCommand":        {event: "group.info.changed"},
+	"callbackBeforeSetGroupInfoExCommand":     {event: "group.info.change.before", before: true, echo: setGroupInfoExEcho},
+	"callbackAfterSetGroupInfoExCommand":      {event: "group.info.changed"},
+	"callbackBeforeSetGroupMemberInfoCommand": {event: "group.member.change.before", before: true},
+	"callbackAfterSetGroupMemberInfoCommand":  {event: "group.member.changed"},
+	"callbackBeforeSendGroupMsgCommand":       {event: "group.message.before", before: true},
+	"callbackAfterSendGroupMsgCommand":        {event: "group.message.after"},
+	"callbackBeforeMsgModifyCommand":          {event: "group.message.modify.before", before: true},
+	"callbackMsgModifyCommand":                {event: "group.message.modify.before", before: true},
+	"callbackAfterGroupMsgReadCommand":        {event: "group.message.read"},
+	"callbackGroupMsgReadCommand":             {event: "group.message.read"},
+	"callbackAfterMsgSaveDBCommand":           {event: "group.message.saved"},
+	"callbackBeforeGroupOnlinePushCommand":    {event: "group.message.push.before", before: true},
+	"callbackSuperGroupOnlinePushCommand":     {event: "group.message.push.before", before: true},
+	"callbackBeforeAfterMsgCommand":           {event: "group.message.recalled"},
+}
+
+// openimIndex is openimCommands keyed by exact and by lower-case name, so
+// the usual spelling is found without allocating.
+var openimIndex = lowerKeys(openimCommands)
+
+func lowerKeys(m map[string]command) map[string]command {
+	out := make(map[string]command, 2*len(m))
+	for k, v := range m {
+		out[k] = v
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}
+
+// lookupOpenIM describes a command, matching its name case-insensitively;
+// an unknown command counts as "before" when its name says so.
+func lookupOpenIM(name string) command {
+	c, ok := openimIndex[name]
+	if !ok {
+		c, ok = openimIndex[strings.ToLower(name)]
+	}
+	if ok {
+		return c
+	}
+	return command{event: EventUnknown, before: strings.Contains(strings.ToLower(name), "before")}
+}
 
 var openimAllowReply = []byte(`{"actionCode":0,"errCode":0,"errMsg":"","errDlt":"","nextCode":0}`)
 
@@ -17,7 +148,9 @@ type openimUser struct {
 }
 
 // openimBody is the union of the fields imgate reads from any OpenIM group
-// callback; everything else is ignored.
+// callback; everything else is ignored. Its json tags are the one list of
+// the fields: encoding/json and the compiled-only scanner (jsonscan_gc.go)
+// both read them.
 type openimBody struct {
 	CallbackCommand string          `json:"callbackCommand"`
 	GroupID         string          `json:"groupID"`
@@ -42,26 +175,29 @@ type openimBody struct {
 	MembersID       []string        `json:"membersID"`
 }
 
-// openimCommandOf returns the command word and the path left before it.
-// v3.5+ appends the command as the last path segment; v3.0–3.4 send it as
+// parseOpenIM finds the command word and the path left before it. v3.5+
+// appends the command as the last path segment; v3.0–3.4 send it as
 // ?command=.
-func openimCommandOf(path, query string) (cmd, rest string, inQuery bool) {
-	if q := queryValue(query, "command"); q != "" {
-		return q, path, true
+func parseOpenIM(in *Input, q *callbackQuery) error {
+	if cmd := queryValue(in.RawQuery, "command"); cmd != "" {
+		q.command, q.pathRest = cmd, in.Path
+		return nil
 	}
-	trimmed := strings.TrimRight(path, "/")
+	trimmed := strings.TrimRight(in.Path, "/")
 	i := strings.LastIndexByte(trimmed, '/')
 	seg := trimmed[i+1:]
 	if !strings.HasPrefix(strings.ToLower(seg), "callback") {
-		if _, glued := querySecret(query); glued != "" {
-			return glued, path, true
+		if _, glued := querySecret(in.RawQuery); glued != "" {
+			q.command, q.pathRest = glued, in.Path
+			return nil
 		}
-		return "", path, false
+		return fmt.Errorf("path %q ends in no OpenIM callback command and the query has no command=: %w", in.Path, ErrNotCallback)
 	}
-	if i < 0 {
-		return seg, "", false
+	q.command = seg
+	if i >= 0 {
+		q.pathRest = trimmed[:i]
 	}
-	return seg, trimmed[:i], false
+	return nil
 }
 
 // querySecret returns the "secret" query parameter and the command OpenIM
@@ -85,23 +221,24 @@ func querySecret(query string) (secret, cmd string) {
 }
 
 // verifyOpenIM checks the source address and the shared secret carried in
-// the callback URL.
-func verifyOpenIM(e *Engine, rest, query, remote string) (string, error) {
+// the callback URL. The query is read again for the secret: parse keeps
+// only what every callback needs.
+func verifyOpenIM(s *settings, q *callbackQuery, remote string, now time.Time) (string, error) {
 	var done []string
-	if len(e.set.cidrs) > 0 {
+	if len(s.cidrs) > 0 {
 		addr, err := parseRemote(remote)
 		if err != nil {
 			return "", fmt.Errorf("source %q is not an IP address: %w", remote, ErrSource)
 		}
-		if !prefixesContain(e.set.cidrs, addr) {
+		if !prefixesContain(s.cidrs, addr) {
 			return "", fmt.Errorf("source %s is not in openim.allowedCidrs: %w", addr, ErrSource)
 		}
 		done = append(done, "source")
 	}
-	if secret := e.set.secret; secret != "" {
-		got, _ := querySecret(query)
+	if secret := s.secret; secret != "" {
+		got, _ := querySecret(q.rawQuery)
 		if got == "" {
-			trimmed := strings.TrimRight(rest, "/")
+			trimmed := strings.TrimRight(q.pathRest, "/")
 			got = trimmed[strings.LastIndexByte(trimmed, '/')+1:]
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
@@ -136,9 +273,9 @@ func prefixesContain(prefixes []netip.Prefix, a netip.Addr) bool {
 }
 
 // decodeOpenIM fills ev from an OpenIM body.
-func decodeOpenIM(ev *Event, body []byte) error {
+func decodeOpenIM(ev *Event, q *callbackQuery, body []byte) error {
 	var b openimBody
-	if err := unmarshalBody(body, &b); err != nil {
+	if err := decodeBody(body, &b); err != nil {
 		return err
 	}
 	ev.GroupID = b.GroupID
@@ -148,10 +285,8 @@ func decodeOpenIM(ev *Event, body []byte) error {
 	ev.Text = firstNonEmpty(b.ReqMessage, b.Reason, b.Content, b.GroupName)
 	ev.EventTime = b.SendTime
 	ev.Members = openimMembers(&b)
-	// EqualFold, not ToLower: this runs on every OpenIM callback.
-	infoEx := strings.EqualFold(ev.Command, "callbackBeforeSetGroupInfoExCommand")
-	if infoEx || strings.EqualFold(ev.Command, "callbackBeforeSetGroupInfoCommand") {
-		echo, err := openimEcho(body, infoEx)
+	if spec := ev.cmd.echo; spec != nil {
+		echo, err := openimEcho(body, spec)
 		if err != nil {
 			return err
 		}
@@ -208,29 +343,18 @@ func openimGroupType(raw json.RawMessage) string {
 	return s
 }
 
-// Fields OpenIM copies from the reply of the set-group-info callbacks back
-// into the request. A reply that omits them blanks the group's name or id.
-var (
-	setGroupInfoEcho   = []string{"groupID", "groupName", "introduction", "faceURL"}
-	setGroupInfoExEcho = []string{"groupID", "groupName", "notification", "introduction", "faceURL", "ex", "needVerification", "lookMemberInfo", "applyMemberFriend"}
-)
-
 // openimEcho returns `,"k":v` pairs copying the request fields that an
 // "allow" reply must carry back.
-func openimEcho(body []byte, ex bool) ([]byte, error) {
+func openimEcho(body []byte, spec *echoSpec) ([]byte, error) {
 	var fields map[string]json.RawMessage
 	if err := unmarshalBody(body, &fields); err != nil {
 		return nil, err
 	}
-	keys := setGroupInfoEcho
-	if ex {
-		keys = setGroupInfoExEcho
-	}
 	var buf bytes.Buffer
-	for _, k := range keys {
+	for _, k := range spec.fields {
 		v, ok := fields[k]
 		if !ok {
-			if ex {
+			if !spec.fillMissing {
 				continue
 			}
 			v = json.RawMessage(`""`)
@@ -246,15 +370,16 @@ func openimEcho(body []byte, ex bool) ([]byte, error) {
 }
 
 // openimReply encodes an OpenIM v3.7+ reply: deny is actionCode 0 with
-// nextCode 1. echo is appended to an allow reply.
-func openimReply(deny bool, code int, msg string, echo []byte) []byte {
+// nextCode 1; an allow carries the echo. OpenIM cannot refuse part of a
+// request, so the engine never asks it to.
+func openimReply(ev *Event, deny bool, code int, msg string, refused []string) []byte {
 	if !deny {
-		if len(echo) == 0 {
+		if len(ev.echo) == 0 {
 			return openimAllowReply
 		}
-		out := make([]byte, 0, len(openimAllowReply)+len(echo))
+		out := make([]byte, 0, len(openimAllowReply)+len(ev.echo))
 		out = append(out, openimAllowReply[:len(openimAllowReply)-1]...)
-		out = append(out, echo...)
+		out = append(out, ev.echo...)
 		return append(out, '}')
 	}
 	reply := struct {
@@ -274,4 +399,41 @@ func openimReply(deny bool, code int, msg string, echo []byte) []byte {
 // validOpenIMCode reports whether code is in OpenIM's documented business range.
 func validOpenIMCode(code int) bool {
 	return code >= 5000 && code <= 9999
+}
+
+// openimNativeReply is an OpenIM reply as a native-format upstream sends it.
+type openimNativeReply struct {
+	ActionCode *int `json:"actionCode"`
+	ErrCode    *int `json:"errCode"`
+	NextCode   *int `json:"nextCode"`
+}
+
+// checkOpenIMNative accepts a reply OpenIM v3.7+ will read the way the
+// upstream meant it, and returns its decision.
+func checkOpenIMNative(ev *Event, body []byte) (string, error) {
+	var r openimNativeReply
+	if err := json.Unmarshal(body, &r); err != nil {
+		return "", fmt.Errorf("upstream reply is not JSON: %s: %w", err.Error(), ErrUpstream)
+	}
+	if r.ActionCode == nil || r.NextCode == nil {
+		return "", fmt.Errorf("the OpenIM reply lacks actionCode or nextCode: %w", ErrUpstream)
+	}
+	if *r.ActionCode == 0 && *r.NextCode == 1 && (r.ErrCode == nil || !validOpenIMCode(*r.ErrCode)) {
+		return "", fmt.Errorf("the OpenIM rejection has no errCode in 5000-9999: %w", ErrUpstream)
+	}
+	if *r.ActionCode != 0 && *r.NextCode == 1 {
+		// OpenIM v3.7+ ignores this combination: the upstream meant deny, the platform would allow.
+		return "", fmt.Errorf("the OpenIM reply with actionCode %d does not reject since v3.7: %w", *r.ActionCode, ErrUpstream)
+	}
+	if *r.NextCode == 1 {
+		return ActionDeny, nil
+	}
+	return ActionAllow, nil
+}
+
+func openimWarnings(s *settings) []string {
+	if s.secret == "" && len(s.cidrs) == 0 {
+		return []string{"no openim.secret (or secretEnv, secretFile) and no openim.allowedCidrs: OpenIM callbacks are not verified, anyone who can reach this route can send them"}
+	}
+	return nil
 }

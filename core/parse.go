@@ -11,6 +11,16 @@ import (
 	"sync"
 )
 
+// decodeBody decodes a callback body into dst, a pointer to a platform's
+// body struct: with the compiled-only scanner when it takes the body,
+// else with encoding/json.
+func decodeBody(body []byte, dst interface{}) error {
+	if scanBody != nil && scanBody(body, dst) {
+		return nil
+	}
+	return unmarshalBody(body, dst)
+}
+
 // unmarshalBody decodes a JSON object. Vendor documentation samples carry
 // "// comment" annotations; people paste them to try a gateway, so a body
 // that fails to parse is retried once with comments removed.

@@ -2,8 +2,6 @@ package core
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -20,27 +18,6 @@ type limiter struct {
 type bucket struct {
 	tokens float64
 	last   int64
-}
-
-// parseRate reads "N/duration" such as "5/1m" or "100/s".
-func parseRate(key, spec string) (float64, time.Duration, error) {
-	slash := strings.IndexByte(spec, '/')
-	if slash < 0 {
-		return 0, 0, configErr(key, "%q is not N/duration such as \"5/1m\"", spec)
-	}
-	n, err := strconv.ParseFloat(strings.TrimSpace(spec[:slash]), 64)
-	if err != nil || n <= 0 {
-		return 0, 0, configErr(key, "%q: count must be a positive number", spec)
-	}
-	per := strings.TrimSpace(spec[slash+1:])
-	if per != "" && (per[0] < '0' || per[0] > '9') {
-		per = "1" + per
-	}
-	d, err := time.ParseDuration(per)
-	if err != nil || d <= 0 {
-		return 0, 0, configErr(key, "%q: %q is not a positive duration", spec, spec[slash+1:])
-	}
-	return n, d, nil
 }
 
 func newLimiter(n float64, per time.Duration, maxKeys int) *limiter {

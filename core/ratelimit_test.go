@@ -6,31 +6,6 @@ import (
 	"time"
 )
 
-func TestParseRate(t *testing.T) {
-	cases := []struct {
-		spec string
-		n    float64
-		per  time.Duration
-		ok   bool
-	}{
-		{"5/1m", 5, time.Minute, true},
-		{"100/s", 100, time.Second, true},
-		{" 3 / 2h ", 3, 2 * time.Hour, true},
-		{"0.5/m", 0.5, time.Minute, true},
-		{"5", 0, 0, false},
-		{"x/1m", 0, 0, false},
-		{"-1/1m", 0, 0, false},
-		{"5/0s", 0, 0, false},
-		{"5/", 0, 0, false},
-	}
-	for _, tc := range cases {
-		n, per, err := parseRate("rate", tc.spec)
-		if tc.ok != (err == nil) || n != tc.n || per != tc.per {
-			t.Errorf("parseRate(%q) = %g, %s, %v", tc.spec, n, per, err)
-		}
-	}
-}
-
 func TestLimiterRefill(t *testing.T) {
 	l := newLimiter(2, time.Minute, 100)
 	t0 := time.Unix(1700000000, 0).UnixNano()

@@ -8,10 +8,13 @@ import (
 
 // rule is the compiled form of a RuleConfig.
 type rule struct {
-	name        string
-	events      *idSet
-	tencent     bool // platforms: applies to Tencent
-	openim      bool // platforms: applies to OpenIM
+	name   string
+	events *idSet
+	// on, codes and messages are indexed by platform.index: whether the
+	// rule applies to the platform, and its deny code and message there.
+	on          []bool
+	codes       []int
+	messages    []string
 	groups      *idMatcher
 	groupTypes  map[string]struct{}
 	actors      *idMatcher
@@ -21,10 +24,7 @@ type rule struct {
 	rate        *limiter
 	rateByGroup bool
 	action      string
-	message     string
 	shadow      bool
-	tencentCode int
-	openimCode  int
 }
 
 // ShadowHit records what a shadow rule would have done.
@@ -55,7 +55,7 @@ func compileRules(cfgs []RuleConfig, lists map[string]*List, s *settings) ([]*ru
 
 func compileRule(i int, c *RuleConfig, lists map[string]*List, s *settings) (*rule, error) {
 	key := fmt.Sprintf("rules[%d]", i)
-	r := &rule{name: strings.TrimSpace(c.Name), shadow: c.Shadow, message: c.Message, maxMembers: c.MaxMembers}
+	r := &rule{name: strings.TrimSpace(c.Name), shadow: c.Shadow, maxMembers: c.MaxMembers}
 	if r.name == "" {
 		r.name = fmt.Sprintf("rule%d", i+1)
 	} else {
@@ -69,26 +69,8 @@ func compileRule(i int, c *RuleConfig, lists map[string]*List, s *settings) (*ru
 		return nil, err
 	}
 	r.events = newIDSet(trimAll(c.Events))
-	r.tencent, r.openim = len(c.Platforms) == 0, len(c.Platforms) == 0
-	for _, p := range c.Platforms {
-		switch strings.ToLower(strings.TrimSpace(p)) {
-		case PlatformTencent:
-			r.tencent = true
-		case PlatformOpenIM:
-			r.openim = true
-		default:
-			return nil, configErr(key+".platforms", "%q is not tencent or openim", p)
-		}
-	}
-	// A route fixed to one platform validates and indexes its rules for
-	// that platform only: `code 5001` is right on an OpenIM-only route.
-	if s.platform == PlatformTencent {
-		r.openim = false
-	} else if s.platform == PlatformOpenIM {
-		r.tencent = false
-	}
-	if !r.tencent && !r.openim {
-		return nil, configErr(key+".platforms", "the rule names only %s, which this route (platform %s) never answers", strings.Join(c.Platforms, ", "), s.platform)
+	if err = r.setPlatforms(key, c.Platforms, s); err != nil {
+		return nil, err
 	}
 	if r.groups, err = compileIDs(key+".groups", c.Groups, lists); err != nil {
 		return nil, err
@@ -114,9 +96,9 @@ func compileRule(i int, c *RuleConfig, lists map[string]*List, s *settings) (*ru
 		return nil, configErr(key+".maxMembers", "%d is negative", c.MaxMembers)
 	}
 	if c.Rate != "" {
-		n, per, rerr := parseRate(key+".rate", c.Rate)
+		n, per, rerr := ParseRate(c.Rate)
 		if rerr != nil {
-			return nil, rerr
+			return nil, fmt.Errorf("%s.rate: %w", key, rerr)
 		}
 		r.rate = newLimiter(n, per, s.rateMaxKeys)
 	}
@@ -131,26 +113,57 @@ func compileRule(i int, c *RuleConfig, lists map[string]*List, s *settings) (*ru
 	return r, nil
 }
 
-// setCodes validates the deny code against every platform the rule can apply to.
+// setPlatforms decides which platforms the rule applies to: the ones it
+// names, or all, and only those the route answers. A route fixed to one
+// platform thus validates and indexes its rules for that platform only:
+// `code 5001` is right on an OpenIM-only route.
+func (r *rule) setPlatforms(key string, names []string, s *settings) error {
+	r.on = make([]bool, len(platforms))
+	for _, name := range names {
+		p := platformNamed(strings.ToLower(strings.TrimSpace(name)))
+		if p == nil {
+			return configErr(key+".platforms", "%q is not %s", name, strings.Join(platformNames(), " or "))
+		}
+		r.on[p.index] = true
+	}
+	answered := make([]bool, len(platforms))
+	for _, p := range s.platforms {
+		answered[p.index] = true
+	}
+	applies := false
+	for i := range r.on {
+		r.on[i] = (len(names) == 0 || r.on[i]) && answered[i]
+		applies = applies || r.on[i]
+	}
+	if !applies {
+		return configErr(key+".platforms", "the rule names only %s, which this route (platform %s) never answers", strings.Join(names, ", "), s.platform)
+	}
+	return nil
+}
+
+// setCodes validates the deny code against every platform the rule
+// applies to and fills the per-platform codes and messages.
 func (r *rule) setCodes(key string, c *RuleConfig) error {
-	r.tencentCode, r.openimCode = DefaultTencentDenyCode, DefaultOpenIMDenyCode
+	r.codes = make([]int, len(platforms))
+	r.messages = make([]string, len(platforms))
+	for _, p := range platforms {
+		r.codes[p.index] = p.defaultDenyCode
+		r.messages[p.index] = c.Message
+	}
 	if c.Code == 0 {
 		return nil
 	}
 	if r.action != ActionDeny {
 		return configErr(key+".code", "only a deny rule takes a code")
 	}
-	if r.tencent {
-		if !validTencentCode(c.Code) {
-			return configErr(key+".code", "%d is not a Tencent reject code (1 or 10100-10200); limit the rule with platforms: [openim] or pick another code", c.Code)
+	for _, p := range platforms {
+		if !r.on[p.index] {
+			continue
 		}
-		r.tencentCode = c.Code
-	}
-	if r.openim {
-		if !validOpenIMCode(c.Code) {
-			return configErr(key+".code", "%d is not an OpenIM errCode (5000-9999); limit the rule with platforms: [tencent] or pick another code", c.Code)
+		if !p.validCode(c.Code) {
+			return configErr(key+".code", "%d is not %s; limit the rule with platforms or pick another code", c.Code, p.codeRange)
 		}
-		r.openimCode = c.Code
+		r.codes[p.index] = c.Code
 	}
 	return nil
 }
@@ -188,29 +201,23 @@ func compileIDs(key string, values []string, lists map[string]*List) (*idMatcher
 	return m, nil
 }
 
-// candidates holds, per platform and normalized event, the rules whose
-// platforms and events conditions admit that event, in rule order. The
-// event names are a closed set (the command tables plus "unknown"), so the
-// event globs are matched once at load time instead of on every callback.
-type candidates struct {
-	tencent map[string][]*rule
-	openim  map[string][]*rule
-}
+// candidates holds, per platform (by index) and normalized event, the
+// rules whose platforms and events conditions admit that event, in rule
+// order. The event names are a closed set (the command tables plus
+// "unknown"), so the event globs are matched once at load time instead of
+// on every callback.
+type candidates []map[string][]*rule
 
 // eventNames returns every normalized event name imgate can produce.
 func eventNames() []string {
 	seen := map[string]bool{EventUnknown: true}
 	names := []string{EventUnknown}
-	for _, c := range tencentCommands {
-		if !seen[c.event] {
-			seen[c.event] = true
-			names = append(names, c.event)
-		}
-	}
-	for _, c := range openimCommands {
-		if !seen[c.event] {
-			seen[c.event] = true
-			names = append(names, c.event)
+	for _, p := range platforms {
+		for _, c := range p.commands {
+			if !seen[c.event] {
+				seen[c.event] = true
+				names = append(names, c.event)
+			}
 		}
 	}
 	return names
@@ -219,7 +226,10 @@ func eventNames() []string {
 // indexRules builds the candidates and rejects event patterns that match
 // no event, which are typos ("group.join.aply") that would never fire.
 func indexRules(rules []*rule, cfgs []RuleConfig) (candidates, error) {
-	idx := candidates{tencent: map[string][]*rule{}, openim: map[string][]*rule{}}
+	idx := make(candidates, len(platforms))
+	for i := range idx {
+		idx[i] = map[string][]*rule{}
+	}
 	names := eventNames()
 	for i, r := range rules {
 		for _, pattern := range trimAll(cfgs[i].Events) {
@@ -232,18 +242,17 @@ func indexRules(rules []*rule, cfgs []RuleConfig) (candidates, error) {
 				}
 			}
 			if !hit {
-				return idx, configErr(fmt.Sprintf("rules[%d] (%s).events", i, r.name), "%q matches no event imgate knows (see the event table in the README)", pattern)
+				return idx, configErr(fmt.Sprintf("rules[%d] (%s).events", i, r.name), "%q matches no event imgate knows (see docs/events.md)", pattern)
 			}
 		}
 		for _, name := range names {
 			if r.events.size() > 0 && !setMatch(r.events, name) {
 				continue
 			}
-			if r.tencent {
-				idx.tencent[name] = append(idx.tencent[name], r)
-			}
-			if r.openim {
-				idx.openim[name] = append(idx.openim[name], r)
+			for pi, on := range r.on {
+				if on {
+					idx[pi][name] = append(idx[pi][name], r)
+				}
 			}
 		}
 	}

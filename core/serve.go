@@ -34,8 +34,7 @@ func (e *Engine) Serve(w http.ResponseWriter, r *http.Request, clientIP string, 
 		}
 		out = decide(e, in)
 		if out.Result == ResultForward {
-			out.started = start
-			out = e.Forward(r, out, next)
+			out = e.Forward(r, in, out, start, next)
 		}
 	}
 	written = true
@@ -64,13 +63,9 @@ func writeReply(e *Engine, w http.ResponseWriter, out *Outcome) {
 // gets its continue reply, anything else an honest 500.
 func panicOutcome(prev *Outcome, p interface{}) *Outcome {
 	err := fmt.Errorf("panic: %v: %w", p, ErrUpstream)
-	if prev != nil && prev.Event != nil && prev.Event.Platform != "" {
+	if prev != nil && prev.Event != nil && prev.Event.platform != nil {
 		ev := prev.Event
-		body := openimAllowReply
-		if ev.Platform == PlatformTencent {
-			body = tencentAllowReply
-		}
-		return &Outcome{Result: ResultFallback, Status: http.StatusOK, Body: body, Event: ev, Rule: prev.Rule, Decision: ActionAllow, Reason: "panic", Err: err}
+		return &Outcome{Result: ResultFallback, Status: http.StatusOK, Body: ev.platform.allowReply, Event: ev, Rule: prev.Rule, Decision: ActionAllow, Reason: "panic", Err: err}
 	}
 	return &Outcome{Result: ResultError, Status: http.StatusInternalServerError, Body: []byte("imgate: internal error\n"), Reason: "panic", Err: err}
 }

@@ -12,10 +12,99 @@ import (
 	"time"
 )
 
+// Tencent Cloud IM (Chat): the callback carries its command and app id in
+// the query, is signed with sha256(token + RequestTime) when the console
+// enables authentication, and is answered with ActionStatus/ErrorCode/
+// ErrorInfo. See docs/events.md for the commands.
+
+// TencentConfig verifies Tencent Cloud IM callbacks.
+type TencentConfig struct {
+	// AppID is the app's SDKAppID; callbacks whose SdkAppid differs get
+	// HTTP 403. Default: "" (not checked, logged as a warning at start-up;
+	// set it in production).
+	AppID string `json:"appId,omitempty"`
+
+	// Token is the callback authentication token set in the Tencent console;
+	// when set, Sign and RequestTime are required and checked. Prefer
+	// TokenEnv or TokenFile, which keep it out of config files.
+	// Default: "" (no signature check, logged as a warning at start-up).
+	Token string `json:"token,omitempty"`
+
+	// TokenEnv names an environment variable holding the token. The
+	// variable must be set and non-empty when the config loads, or loading
+	// fails: a configured check is never silently off. Default: "".
+	TokenEnv string `json:"tokenEnv,omitempty"`
+
+	// TokenFile is the path of a file holding the token (surrounding
+	// whitespace is ignored), e.g. a mounted secret. The file must exist
+	// and not be empty, or loading fails. Default: "".
+	TokenFile string `json:"tokenFile,omitempty"`
+
+	// SignWindow is how far RequestTime may be from now, in either
+	// direction. Default: "60s".
+	SignWindow string `json:"signWindow,omitempty"`
+}
+
+var tencentPlatform = &platform{
+	name:            PlatformTencent,
+	index:           0,
+	parse:           parseTencent,
+	lookup:          lookupTencent,
+	commands:        tencentCommands,
+	verify:          verifyTencent,
+	decode:          decodeTencent,
+	reply:           tencentReply,
+	allowReply:      tencentAllowReply,
+	validCode:       validTencentCode,
+	codeRange:       "a Tencent reject code (1 or 10100-10200)",
+	defaultDenyCode: DefaultTencentDenyCode,
+	deadline:        func(s *settings) time.Duration { return s.tencentDL },
+	checkNative:     checkTencentNative,
+	warnings:        tencentWarnings,
+}
+
+// tencentCommands maps every Tencent Cloud IM Group.* callback to its
+// normalized event. docs/events.md lists them; core/readme_test.go keeps
+// the two in step.
+var tencentCommands = map[string]command{
+	"Group.CallbackBeforeCreateGroup":       {event: "group.create.before", before: true},
+	"Group.CallbackAfterCreateGroup":        {event: "group.create.after"},
+	"Group.CallbackBeforeApplyJoinGroup":    {event: "group.join.apply", before: true},
+	"Group.CallbackBeforeInviteJoinGroup":   {event: "group.join.invite", before: true, partialRefusal: true},
+	"Group.CallbackAfterNewMemberJoin":      {event: "group.member.joined"},
+	"Group.CallbackAfterMemberExit":         {event: "group.member.left"},
+	"Group.CallbackBeforeSendMsg":           {event: "group.message.before", before: true},
+	"Group.CallbackAfterSendMsg":            {event: "group.message.after"},
+	"Group.CallbackAfterGroupFull":          {event: "group.full"},
+	"Group.CallbackAfterGroupDestroyed":     {event: "group.destroyed"},
+	"Group.CallbackAfterGroupInfoChanged":   {event: "group.info.changed"},
+	"Group.CallbackOnMemberStateChange":     {event: "group.member.state"},
+	"Group.CallbackSendMsgException":        {event: "group.message.failed"},
+	"Group.CallbackBeforeCreateTopic":       {event: "group.topic.create.before", before: true},
+	"Group.CallbackAfterCreateTopic":        {event: "group.topic.created"},
+	"Group.CallbackAfterTopicDestroyed":     {event: "group.topic.destroyed"},
+	"Group.CallbackAfterTopicInfoChanged":   {event: "group.topic.changed"},
+	"Group.CallbackAfterRecallMsg":          {event: "group.message.recalled"},
+	"Group.CallbackAfterMemberFieldChanged": {event: "group.member.changed"},
+	"Group.CallbackAfterGroupAttrChanged":   {event: "group.attr.changed"},
+	"Group.CallbackAfterReadReceipt":        {event: "group.message.read"},
+	"Group.CallbackAfterChangeGroupOwner":   {event: "group.owner.changed"},
+	"Group.CallbackOnDailyGroupQuotaAlarm":  {event: "group.quota.alarm"},
+	"Group.CallbackAfterGroupMsgExtension":  {event: "group.message.extension"},
+}
+
+// lookupTencent describes a command. A command imgate does not know counts
+// as "before" when its name says so, so that its continue reply and logs
+// are honest about what the platform waits for.
+func lookupTencent(name string) command {
+	if c, ok := tencentCommands[name]; ok {
+		return c
+	}
+	return command{event: EventUnknown, before: strings.Contains(name, "Before") || strings.Contains(name, "Prev")}
+}
+
 // Tencent replies. The field order follows Tencent's documentation samples.
-var (
-	tencentAllowReply = []byte(`{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`)
-)
+var tencentAllowReply = []byte(`{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`)
 
 type tencentMember struct {
 	MemberAccount string `json:"Member_Account"`
@@ -29,7 +118,9 @@ type tencentMsgElem struct {
 }
 
 // tencentBody is the union of the fields imgate reads from any Group.*
-// callback; everything else is ignored.
+// callback; everything else is ignored. Its json tags are the one list of
+// the fields: encoding/json and the compiled-only scanner (jsonscan_gc.go)
+// both read them.
 type tencentBody struct {
 	CallbackCommand    string           `json:"CallbackCommand"`
 	GroupID            string           `json:"GroupId"`
@@ -49,11 +140,6 @@ type tencentBody struct {
 	EventTime          json.RawMessage  `json:"EventTime"`
 }
 
-// fastTencent, when set (compiled builds only, see scan_gc.go), decodes
-// the common Tencent bodies without encoding/json and reports whether it
-// could; encoding/json decodes the rest.
-var fastTencent func(body []byte, b *tencentBody) bool
-
 // TencentSign returns hex(sha256(token + requestTime)), Tencent's callback
 // signature.
 func TencentSign(token, requestTime string) string {
@@ -61,15 +147,12 @@ func TencentSign(token, requestTime string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// tencentQuery holds the query parameters Tencent sends, read in one pass:
+// parseTencent reads the query parameters Tencent sends in one pass:
 // reading each key separately costs a function call and a scan per key,
-// which Yaegi makes expensive.
-type tencentQuery struct {
-	command, appID, clientIP, optPlatform, sign, requestTime string
-}
-
-func parseTencentQuery(raw string) tencentQuery {
-	var q tencentQuery
+// which Yaegi makes expensive. A Tencent callback is one whose query has
+// CallbackCommand.
+func parseTencent(in *Input, q *callbackQuery) error {
+	raw := in.RawQuery
 	escaped := strings.IndexByte(raw, '%') >= 0 || strings.IndexByte(raw, '+') >= 0
 	for raw != "" {
 		pair := raw
@@ -110,7 +193,10 @@ func parseTencentQuery(raw string) tencentQuery {
 			*dst = v
 		}
 	}
-	return q
+	if q.command == "" {
+		return fmt.Errorf("query has no CallbackCommand: %w", ErrNotCallback)
+	}
+	return nil
 }
 
 // signMatches compares Sign (hex, either case) with sha256(token +
@@ -133,24 +219,24 @@ func signMatches(token, requestTime, sign string) bool {
 
 // verifyTencent checks SdkAppid, Sign and RequestTime. It returns what was
 // verified, for X-Imgate-Verified.
-func verifyTencent(e *Engine, q *tencentQuery, now time.Time) (string, error) {
+func verifyTencent(s *settings, q *callbackQuery, remote string, now time.Time) (string, error) {
 	verified := "none"
-	if e.set.appID != "" {
-		if subtle.ConstantTimeCompare([]byte(q.appID), []byte(e.set.appID)) != 1 {
+	if s.appID != "" {
+		if subtle.ConstantTimeCompare([]byte(q.appID), []byte(s.appID)) != 1 {
 			if q.appID == "" {
-				return "", fmt.Errorf("SdkAppid missing: %w", ErrAppID)
+				return "", fmt.Errorf("the query lacks SdkAppid: %w", ErrAppID)
 			}
 			return "", fmt.Errorf("SdkAppid %q is not the configured app: %w", q.appID, ErrAppID)
 		}
 		verified = "appid"
 	}
-	if e.set.token == "" {
+	if s.token == "" {
 		return verified, nil
 	}
 	if q.sign == "" || q.requestTime == "" {
 		return "", fmt.Errorf("the query lacks Sign or RequestTime: %w", ErrSignature)
 	}
-	if !signMatches(e.set.token, q.requestTime, q.sign) {
+	if !signMatches(s.token, q.requestTime, q.sign) {
 		return "", fmt.Errorf("the query's Sign does not match its RequestTime: %w", ErrSignature)
 	}
 	secs, err := strconv.ParseInt(q.requestTime, 10, 64)
@@ -158,8 +244,8 @@ func verifyTencent(e *Engine, q *tencentQuery, now time.Time) (string, error) {
 		return "", fmt.Errorf("RequestTime %q is not unix seconds: %w", q.requestTime, ErrStale)
 	}
 	skew := now.Sub(time.Unix(secs, 0))
-	if skew > e.set.signWindow || skew < -e.set.signWindow {
-		return "", fmt.Errorf("RequestTime is %s away from now, window %s: %w", skew.Round(time.Second), e.set.signWindow, ErrStale)
+	if skew > s.signWindow || skew < -s.signWindow {
+		return "", fmt.Errorf("RequestTime is %s away from now, window %s: %w", skew.Round(time.Second), s.signWindow, ErrStale)
 	}
 	if verified == "appid" {
 		return "appid,sign", nil
@@ -169,13 +255,10 @@ func verifyTencent(e *Engine, q *tencentQuery, now time.Time) (string, error) {
 
 // decodeTencent fills ev from a Tencent body. ev.Command is the query's
 // CallbackCommand; the body's, when present, must agree.
-func decodeTencent(ev *Event, q *tencentQuery, body []byte) error {
+func decodeTencent(ev *Event, q *callbackQuery, body []byte) error {
 	var b tencentBody
-	if fastTencent == nil || !fastTencent(body, &b) {
-		b = tencentBody{}
-		if err := unmarshalBody(body, &b); err != nil {
-			return err
-		}
+	if err := decodeBody(body, &b); err != nil {
+		return err
 	}
 	if b.CallbackCommand != "" && b.CallbackCommand != ev.Command {
 		return fmt.Errorf("query says %q, body says %q: %w", ev.Command, b.CallbackCommand, ErrCommandMismatch)
@@ -204,7 +287,6 @@ func decodeTencent(ev *Event, q *tencentQuery, body []byte) error {
 	if len(b.MsgBody) > 0 {
 		ev.Text = tencentText(&b)
 	}
-	ev.partialRefusal = ev.Command == "Group.CallbackBeforeInviteJoinGroup"
 	return nil
 }
 
@@ -263,9 +345,13 @@ func normalizeOptPlatform(p string) string {
 	return p
 }
 
-// tencentReply encodes a Tencent reply. code 0 with refused members is a
-// partial refusal of invitees.
-func tencentReply(code int, info string, refused []string) []byte {
+// tencentReply encodes a Tencent reply. Only a deny carries a code and a
+// message; a partial refusal is an allow that names the refused members.
+func tencentReply(ev *Event, deny bool, code int, info string, refused []string) []byte {
+	if !deny {
+		code = 0
+		info = ""
+	}
 	if code == 0 && info == "" && len(refused) == 0 {
 		return tencentAllowReply
 	}
@@ -286,4 +372,46 @@ func tencentReply(code int, info string, refused []string) []byte {
 // validTencentCode reports whether code may reject a Tencent group callback.
 func validTencentCode(code int) bool {
 	return code == 1 || (code >= 10100 && code <= 10200)
+}
+
+// tencentNativeReply is a Tencent reply as a native-format upstream sends it.
+type tencentNativeReply struct {
+	ActionStatus *string  `json:"ActionStatus"`
+	ErrorCode    *int     `json:"ErrorCode"`
+	ErrorInfo    *string  `json:"ErrorInfo"`
+	Refused      []string `json:"RefusedMembers_Account"`
+}
+
+// checkTencentNative accepts a reply Tencent will read the way the
+// upstream meant it, and returns its decision.
+func checkTencentNative(ev *Event, body []byte) (string, error) {
+	var r tencentNativeReply
+	if err := json.Unmarshal(body, &r); err != nil {
+		return "", fmt.Errorf("upstream reply is not JSON: %s: %w", err.Error(), ErrUpstream)
+	}
+	if r.ActionStatus == nil || r.ErrorCode == nil || r.ErrorInfo == nil {
+		return "", fmt.Errorf("the Tencent reply lacks ActionStatus, ErrorCode or ErrorInfo: %w", ErrUpstream)
+	}
+	code := *r.ErrorCode
+	if code != 0 && !validTencentCode(code) && !(code == 2 && ev.Command == "Group.CallbackBeforeSendMsg") {
+		return "", fmt.Errorf("the Tencent ErrorCode %d is not 0, 1 or 10100-10200: %w", code, ErrUpstream)
+	}
+	if code != 0 {
+		return ActionDeny, nil
+	}
+	if len(r.Refused) > 0 {
+		return decisionRefuse, nil
+	}
+	return ActionAllow, nil
+}
+
+func tencentWarnings(s *settings) []string {
+	var warnings []string
+	if s.appID == "" {
+		warnings = append(warnings, "tencent.appId is not set: the SdkAppid of Tencent callbacks is not checked")
+	}
+	if s.token == "" {
+		warnings = append(warnings, "no tencent.token, tencent.tokenEnv or tencent.tokenFile: Tencent callbacks are not signature-checked, anyone who can reach this route can send them")
+	}
+	return warnings
 }

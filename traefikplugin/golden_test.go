@@ -48,8 +48,10 @@ func TestGolden(t *testing.T) {
 			}
 			var shadow []string
 			for _, line := range logLines(m.debug.String()) {
-				if strings.Contains(line, " result=shadow ") {
-					shadow = append(shadow, fieldOf(line, "rule"))
+				for _, hit := range strings.Split(fieldOf(line, "shadow"), ",") {
+					if rule, _, ok := strings.Cut(hit, ":"); ok {
+						shadow = append(shadow, rule)
+					}
 				}
 			}
 			if strings.Join(shadow, ",") != strings.Join(c.Expect.Shadow, ",") {

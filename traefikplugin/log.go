@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/imgate/imgate/core"
@@ -22,42 +23,47 @@ func (debugWriter) Write(p []byte) (int, error) {
 	return fmt.Print(string(p))
 }
 
-// logOutcome writes one line for every outcome an operator should see:
-// denials and refusals, fallbacks, verification failures, bad requests,
-// unknown commands, recovered panics, and one line per shadow rule hit.
-// Allowed and acknowledged callbacks are silent; the decision header serves
-// counting them. Upstream failures, verification failures and panics go to
-// the error stream (Traefik ERROR), the rest to the debug stream (Traefik
-// DEBUG). Request URLs, bodies and headers are never logged: they carry the
+// logOutcome writes one line for every outcome an operator should see,
+// as core.SeverityOf rates it: denials and refusals, shadow-rule hits,
+// unknown commands and bad requests on the debug stream (Traefik DEBUG);
+// fallbacks, verification failures and recovered panics on the error
+// stream (Traefik ERROR). Allowed and acknowledged callbacks without a
+// shadow hit are silent; the decision header serves counting them.
+// Request URLs, bodies and headers are never logged: they carry the
 // Tencent Sign and the OpenIM secret.
 func (m *Middleware) logOutcome(out *core.Outcome) {
 	if out == nil {
 		return
 	}
-	for _, hit := range out.Shadow {
-		line := m.line(out, "shadow", hit.Rule)
-		line = appendField(line, "action", hit.Action)
-		line = appendField(line, "decided", out.Result)
-		m.emit(m.debugLog, line)
-	}
 	var w io.Writer
-	switch out.Result {
-	case core.ResultFallback, core.ResultError, core.ResultUnauthorized, core.ResultForbidden:
-		w = m.errorLog
-	case core.ResultDeny, core.ResultRefuse, core.ResultUnknown,
-		core.ResultBadRequest, core.ResultTooLarge, core.ResultMethod:
+	switch core.SeverityOf(out) {
+	case core.SeverityDebug:
+		return
+	case core.SeverityInfo:
 		w = m.debugLog
 	default:
-		return
+		w = m.errorLog
 	}
 	line := m.line(out, out.Result, out.Rule)
 	if out.Result == core.ResultRefuse {
 		line = appendField(line, "refused", strconv.Itoa(len(out.Refused)))
 	}
+	if len(out.Shadow) > 0 {
+		line = appendField(line, "shadow", shadowField(out.Shadow))
+	}
 	if out.Err != nil {
 		line = appendField(line, "error", out.Err.Error())
 	}
 	m.emit(w, line)
+}
+
+// shadowField renders shadow hits as "rule:action,rule:action".
+func shadowField(hits []core.ShadowHit) string {
+	parts := make([]string, 0, len(hits))
+	for _, hit := range hits {
+		parts = append(parts, hit.Rule+":"+hit.Action)
+	}
+	return strings.Join(parts, ",")
 }
 
 // logDelivery writes an ERROR line when an after-callback delivered in the

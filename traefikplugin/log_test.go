@@ -124,7 +124,7 @@ func TestLogLines(t *testing.T) {
 }
 
 // TestLogShadowHit proves a shadow rule logs what it would have done,
-// next to the real result, on the debug stream.
+// on the line of the real result, on the debug stream.
 func TestLogShadowHit(t *testing.T) {
 	m := newTestMiddleware(t, logConfig, unusedNext(t))
 	rec := httptest.NewRecorder()
@@ -135,9 +135,9 @@ func TestLogShadowHit(t *testing.T) {
 	}
 	lines := logLines(m.debug.String())
 	if len(lines) != 1 {
-		t.Fatalf("debug lines %v, want one shadow line", lines)
+		t.Fatalf("debug lines %v, want one line", lines)
 	}
-	for _, want := range []string{" result=shadow ", " rule=try-cap ", " action=deny", " decided=allow", " actor=jared "} {
+	for _, want := range []string{" result=allow ", " rule=default ", " shadow=try-cap:deny", " actor=jared "} {
 		if !strings.Contains(lines[0], want) {
 			t.Errorf("shadow line lacks %q: %s", want, lines[0])
 		}

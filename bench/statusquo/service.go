@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/imgate/imgate/core"
 )
@@ -30,17 +29,14 @@ type Service struct {
 // NewService builds both engines from cfg. A config that forwards is
 // refused: this service is the end of the line.
 func NewService(cfg core.Config, decidePath string) (*Service, error) {
-	if strings.EqualFold(cfg.DefaultAction, core.ActionForward) {
-		return nil, fmt.Errorf("defaultAction forward: the status quo service decides itself")
+	if core.MayForward(cfg) {
+		return nil, fmt.Errorf("the config forwards: the status quo service decides itself")
 	}
 	s := &Service{decidePath: decidePath, ruleReplies: map[string]core.UpstreamReply{}, maxBody: core.DefaultMaxBodyBytes}
 	if cfg.MaxBodyBytes > 0 {
 		s.maxBody = int64(cfg.MaxBodyBytes)
 	}
 	for i, r := range cfg.Rules {
-		if strings.EqualFold(r.Action, core.ActionForward) {
-			return nil, fmt.Errorf("rules[%d] forwards: the status quo service decides itself", i)
-		}
 		name := r.Name
 		if name == "" {
 			name = "rule" + strconv.Itoa(i+1)
@@ -52,7 +48,7 @@ func NewService(cfg core.Config, decidePath string) (*Service, error) {
 		return nil, fmt.Errorf("native engine: %w", err)
 	}
 	stripped := cfg
-	stripped.Tencent.Token = ""
+	stripped.Tencent.Token, stripped.Tencent.TokenEnv, stripped.Tencent.TokenFile = "", "", ""
 	if s.normalized, err = core.New(stripped); err != nil {
 		return nil, fmt.Errorf("normalized engine: %w", err)
 	}

@@ -1,0 +1,10 @@
+//go:build !gc
+// +build !gc
+
+package core
+
+// scanBody is the compiled-only fast path of decodeBody (jsonscan_gc.go).
+// Yaegi loads this file instead: a byte-by-byte scanner runs a hundred
+// times slower interpreted than encoding/json does compiled, so bodies go
+// straight to encoding/json.
+var scanBody func(body []byte, dst interface{}) bool
