@@ -16,23 +16,9 @@ import (
 const (
 	forwardDeadline = 250 * time.Millisecond
 	forwardSlack    = 50 * time.Millisecond
-	forwardHeader   = "X-Imgate-Forward-Decision"
 )
 
-// forwardConfig is the dynamic configuration of a middleware that forwards
-// everything with fallback deny, as Traefik's file provider hands it over.
-func forwardConfig(format string) map[string]any {
-	return map[string]any{
-		"defaultAction":  "forward",
-		"decisionHeader": forwardHeader,
-		"forward": map[string]any{
-			"format":          format,
-			"tencentDeadline": forwardDeadline.String(),
-			"openimDeadline":  forwardDeadline.String(),
-			"fallback":        "deny",
-		},
-	}
-}
+func forwardConfig(format string) map[string]any { return ForwardConfig(format, forwardDeadline) }
 
 // TestForwardFaultsInterpreted runs the shared upstream matrix through the
 // plugin as Traefik runs it (interpreted by Yaegi, config decoded with
@@ -75,7 +61,7 @@ func forwardCase(platform, format string, c upstreamtest.Case) func(*testing.T) 
 			start := time.Now()
 			b.handler.ServeHTTP(rec, req)
 			elapsed := time.Since(start)
-			result := strings.SplitN(rec.Header().Get(forwardHeader), ";", 2)[0]
+			result := strings.SplitN(rec.Header().Get(ForwardHeader), ";", 2)[0]
 			if rec.Code != http.StatusOK || rec.Body.String() != want {
 				t.Errorf("%s: reply %d %s, want 200 %s (result %s)", b.name, rec.Code, rec.Body.String(), want, result)
 			}
@@ -121,8 +107,8 @@ func TestForwardAfterCallbackInterpreted(t *testing.T) {
 		start := time.Now()
 		handler.ServeHTTP(rec, cb.Request(""))
 		elapsed := time.Since(start)
-		if rec.Body.String() != cb.Reply() || !strings.HasPrefix(rec.Header().Get(forwardHeader), "ack;") {
-			t.Errorf("%s: reply %s (%s), want %s ack", platform, rec.Body.String(), rec.Header().Get(forwardHeader), cb.Reply())
+		if rec.Body.String() != cb.Reply() || !strings.HasPrefix(rec.Header().Get(ForwardHeader), "ack;") {
+			t.Errorf("%s: reply %s (%s), want %s ack", platform, rec.Body.String(), rec.Header().Get(ForwardHeader), cb.Reply())
 		}
 		if elapsed > 50*time.Millisecond {
 			t.Errorf("%s: acknowledgement took %s behind a 100 ms upstream", platform, elapsed)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/imgate/imgate/internal/golden"
 	"github.com/imgate/imgate/traefikplugin"
@@ -114,4 +115,24 @@ func CaseConfig(c *golden.Case) (map[string]any, error) {
 func SplitDecision(h string) (result, rule string) {
 	result, rest, _ := strings.Cut(h, "; ")
 	return result, strings.TrimPrefix(rest, "rule=")
+}
+
+// ForwardHeader is the decision header of ForwardConfig.
+const ForwardHeader = "X-Imgate-Forward-Decision"
+
+// ForwardConfig is the configuration of a middleware that forwards every
+// callback in format ("normalized" or "native") under deadline, with
+// fallback deny and the decision in ForwardHeader: the forwarding fault
+// suites' config.
+func ForwardConfig(format string, deadline time.Duration) map[string]any {
+	return map[string]any{
+		"defaultAction":  "forward",
+		"decisionHeader": ForwardHeader,
+		"forward": map[string]any{
+			"format":          format,
+			"tencentDeadline": deadline.String(),
+			"openimDeadline":  deadline.String(),
+			"fallback":        "deny",
+		},
+	}
 }

@@ -72,31 +72,17 @@ func (tr *Traefik) writeGeneration(dynamic map[string]any, gen int) error {
 	return writeAtomic(filepath.Join(tr.Dir, "dynamic.yml"), data)
 }
 
-// addMarker returns a copy of dynamic with the marker router of gen.
+// addMarker returns a copy of dynamic with the marker router of gen; the
+// caller's maps are not changed.
 func addMarker(dynamic map[string]any, gen int) (map[string]any, error) {
-	out := make(map[string]any, len(dynamic)+1)
-	for k, v := range dynamic {
-		out[k] = v
+	out, _ := copyMap(dynamic, "")
+	httpSection, err := copyMap(dynamic["http"], "http")
+	if err != nil {
+		return nil, err
 	}
-	httpSection := map[string]any{}
-	if h, ok := dynamic["http"]; ok {
-		m, ok := h.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("dynamic configuration: http is %T, not a map: %w", h, ErrTraefik)
-		}
-		for k, v := range m {
-			httpSection[k] = v
-		}
-	}
-	routers := map[string]any{}
-	if r, ok := httpSection["routers"]; ok {
-		m, ok := r.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("dynamic configuration: http.routers is %T, not a map: %w", r, ErrTraefik)
-		}
-		for k, v := range m {
-			routers[k] = v
-		}
+	routers, err := copyMap(httpSection["routers"], "http.routers")
+	if err != nil {
+		return nil, err
 	}
 	routers[markerRouter(gen)] = map[string]any{
 		"entryPoints": []any{EntryPoint},
@@ -105,6 +91,23 @@ func addMarker(dynamic map[string]any, gen int) (map[string]any, error) {
 	}
 	httpSection["routers"] = routers
 	out["http"] = httpSection
+	return out, nil
+}
+
+// copyMap returns a shallow copy of v, a map or nil; path names v in the
+// error when it is something else.
+func copyMap(v any, path string) (map[string]any, error) {
+	out := map[string]any{}
+	if v == nil {
+		return out, nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("dynamic configuration: %s is %T, not a map: %w", path, v, ErrTraefik)
+	}
+	for k, item := range m {
+		out[k] = item
+	}
 	return out, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imgate/imgate/internal/traefikload"
 	"github.com/imgate/imgate/internal/upstreamtest"
 )
 
@@ -18,21 +19,11 @@ import (
 const (
 	forwardDeadline = 300 * time.Millisecond
 	forwardSlack    = 150 * time.Millisecond
-	forwardHeader   = "X-Imgate-Forward-Decision"
+	forwardHeader   = traefikload.ForwardHeader
 )
 
-// forwardConfig forwards everything with fallback deny.
 func forwardConfig(format string) map[string]any {
-	return map[string]any{
-		"defaultAction":  "forward",
-		"decisionHeader": forwardHeader,
-		"forward": map[string]any{
-			"format":          format,
-			"tencentDeadline": forwardDeadline.String(),
-			"openimDeadline":  forwardDeadline.String(),
-			"fallback":        "deny",
-		},
-	}
+	return traefikload.ForwardConfig(format, forwardDeadline)
 }
 
 // forwardRoute is one fault case behind its own router.
