@@ -48,7 +48,7 @@ func UniqueName(t testing.TB) string {
 }
 
 // New builds an interpreted imgate middleware from a dynamic configuration
-// map (typed as from a YAML file, or all strings as from Docker labels) in
+// map (in any provider's shape: AsFile, AsLabels, or typed as from the CRD) in
 // front of next, exactly as Traefik does, under a unique name. It fails the
 // test when Traefik would refuse the configuration.
 func New(t testing.TB, config map[string]any, next http.Handler) http.Handler {
