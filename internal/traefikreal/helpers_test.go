@@ -34,6 +34,13 @@ func startImgate(t *testing.T, opts Options) *Traefik {
 		t.Fatalf("starting traefik: %v", err)
 	}
 	t.Cleanup(func() {
+		// Traefik logs JSON only: anything else is a panic trace or an
+		// interpreter message that went around its loggers.
+		for _, l := range tr.Logs() {
+			if l.Fields == nil && strings.TrimSpace(l.Raw) != "" {
+				t.Errorf("traefik wrote a line that is not its JSON log: %s", l.Raw)
+			}
+		}
 		if t.Failed() {
 			t.Logf("traefik's output ends:%s", tr.tail())
 		}

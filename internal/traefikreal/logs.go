@@ -92,13 +92,17 @@ func (b *logBuffer) Len() int {
 
 // pluginFailure returns the first line from line from on in which Traefik
 // (not a plugin's own output) reports that a plugin failed to load or to
-// build.
+// build, or that is not one of Traefik's JSON log lines at all (a Go panic
+// trace, an interpreter message written around the loggers).
 func (b *logBuffer) pluginFailure(from int) (string, bool) {
 	lines := b.Lines()
 	if from > len(lines) {
 		from = len(lines)
 	}
 	for _, l := range lines[from:] {
+		if l.Fields == nil && strings.TrimSpace(l.Raw) != "" {
+			return l.Raw, true
+		}
 		if l.Plugin != "" || l.Level != "error" && l.Level != "fatal" && l.Level != "panic" {
 			continue
 		}

@@ -65,8 +65,11 @@ func TestLogBuffer(t *testing.T) {
 			t.Errorf("line %d: %+v, want %+v", i, g, want[i])
 		}
 	}
-	if line, ok := b.pluginFailure(0); !ok || line != got[2].Raw {
-		t.Errorf("pluginFailure = %q, %v", line, ok)
+	if line, ok := b.pluginFailure(0); !ok || line != "panic: boom" {
+		t.Errorf("pluginFailure = %q, %v, want the non-JSON line", line, ok)
+	}
+	if line, ok := b.pluginFailure(2); !ok || line != got[2].Raw {
+		t.Errorf("pluginFailure from 2 = %q, %v", line, ok)
 	}
 	if _, ok := b.pluginFailure(3); ok {
 		t.Error("pluginFailure looked before its start line")
