@@ -23,7 +23,10 @@ import (
 //     Middleware resource of middleware-k8s.yml, decoded as Traefik's Docker
 //     and CRD providers decode them (traefikload.FromLabels, FromCRD), are
 //     added to that file as middlewares of their own, behind routers
-//     Host(`<example>.examples.test`).
+//     Host(`<example>.examples.test`);
+//   - manifest-testData: the testData of .traefik.yml, the configuration the
+//     Plugins Catalog builds the middleware with (no token, so its Tencent
+//     callbacks are unsigned).
 //
 // No example rule forwards, so the im-app service must get no request.
 func TestExamples(t *testing.T) {
@@ -54,7 +57,16 @@ func TestExamples(t *testing.T) {
 	routers := httpSection["routers"].(map[string]any)
 	middlewares := httpSection["middlewares"].(map[string]any)
 	hosts := map[string]string{"file-provider": "file-provider.examples.test"}
-	for _, example := range []string{"docker-labels", "kubernetes"} {
+	root, _, err := traefikload.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := traefikload.ReadManifest(filepath.Join(root, traefikload.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs["manifest-testData"] = manifest.TestData
+	for _, example := range []string{"docker-labels", "kubernetes", "manifest-testData"} {
 		config := configs[example]
 		traefikload.ReplaceString(config, traefikload.ExampleListFile, listFile)
 		hosts[example] = example + ".examples.test"
@@ -70,8 +82,12 @@ func TestExamples(t *testing.T) {
 	tr := startImgate(t, Options{})
 	apply(t, tr, dynamic)
 	client := Client()
-	for _, example := range []string{"file-provider", "docker-labels", "kubernetes"} {
-		for _, cb := range traefikload.ExampleCallbacks(traefikload.ExampleToken) {
+	for _, example := range []string{"file-provider", "docker-labels", "kubernetes", "manifest-testData"} {
+		token := traefikload.ExampleToken
+		if example == "manifest-testData" {
+			token = ""
+		}
+		for _, cb := range traefikload.ExampleCallbacks(token) {
 			t.Run(example+"/"+cb.Name, func(t *testing.T) {
 				req, err := http.NewRequest(http.MethodPost, tr.URL+cb.Target, strings.NewReader(cb.Body))
 				if err != nil {
