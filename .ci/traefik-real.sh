@@ -19,4 +19,6 @@ fi
 export IMGATE_TRAEFIK
 echo "traefik-real: $("$IMGATE_TRAEFIK" version | sed -n 's/^Version: *//p') at $IMGATE_TRAEFIK"
 go vet -tags traefikreal ./internal/traefikreal/
+# test.sh's staticcheck does not see files behind the build tag.
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags traefikreal ./internal/traefikreal/
 go test -race -count=1 -timeout 10m -tags traefikreal ./internal/traefikreal/ "$@"
