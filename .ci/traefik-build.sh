@@ -21,6 +21,16 @@ if [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then
 fi
 export PATH=/usr/local/go/bin:$PATH
 mkdir -p "$cache"
+# One build at a time per machine: a second caller (another CI run, a
+# developer) waits for the first and then reuses its binary.
+if command -v flock >/dev/null; then
+	exec 9>"$cache/traefik-$version.lock"
+	flock 9
+	if [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then
+		echo "$bin"
+		exit 0
+	fi
+fi
 work=$(mktemp -d "$cache/traefik-build.XXXXXX")
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 

@@ -35,11 +35,14 @@ const everyType = `{
   "decisionHeader": "X-Imgate-Decision"
 }`
 
-// TestDecodeLabels proves that a config given the Docker-labels way (every
-// value a string, id lists comma-separated) decodes into exactly the same
-// Config as the typed YAML/JSON form, compiled and interpreted, for every
-// config the project ships plus one that uses every field type.
-func TestDecodeLabels(t *testing.T) {
+// TestDecodeProviders proves that a config as Traefik's file provider
+// hands it (AsFile: scalars as strings) and as the Docker provider hands it
+// (AsLabels: every value a string, id lists comma-separated) decodes into
+// exactly the same Config as the typed JSON form (the CRD provider's),
+// compiled and interpreted, for every config the project ships plus one
+// that uses every field type. forward.fallbackEvents is left out of the
+// labels: labels cannot carry it (TestGoldenLabels checks the refusal).
+func TestDecodeProviders(t *testing.T) {
 	configs := map[string]map[string]any{"every-type": mustMap(t, everyType), "manifest-testData": Shared(t).Manifest.TestData}
 	dir, err := golden.Dir()
 	if err != nil {
@@ -55,23 +58,54 @@ func TestDecodeLabels(t *testing.T) {
 	}
 	for name, typed := range configs {
 		t.Run(name, func(t *testing.T) {
-			labels := Labels(typed)
-			want := compiledConfig(t, typed)
-			if got := compiledConfig(t, labels); !reflect.DeepEqual(got, want) {
-				t.Errorf("compiled, labels:\n  got  %+v\n  want %+v", got, want)
+			file, err := AsFile(typed)
+			if err != nil {
+				t.Fatal(err)
 			}
-			wantJSON := jsonOf(t, want)
-			for _, input := range []map[string]any{typed, labels} {
-				v, err := Shared(t).CreateConfig(input)
+			labelable := withoutFallbackEvents(typed)
+			labels, err := AsLabels(labelable)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shapes := []struct {
+				name          string
+				typed, shaped map[string]any
+			}{{"file", typed, file}, {"labels", labelable, labels}}
+			for _, sh := range shapes {
+				want := compiledConfig(t, sh.typed)
+				if got := compiledConfig(t, sh.shaped); !reflect.DeepEqual(got, want) {
+					t.Errorf("compiled, %s:\n  got  %+v\n  want %+v", sh.name, got, want)
+				}
+				wantJSON := jsonOf(t, want)
+				v, err := Shared(t).CreateConfig(sh.shaped)
 				if err != nil {
-					t.Fatalf("interpreted decode: %v", err)
+					t.Fatalf("interpreted decode, %s: %v", sh.name, err)
 				}
 				if got := jsonOf(t, v.Interface()); got != wantJSON {
-					t.Errorf("interpreted:\n  got  %s\n  want %s", got, wantJSON)
+					t.Errorf("interpreted, %s:\n  got  %s\n  want %s", sh.name, got, wantJSON)
 				}
 			}
 		})
 	}
+}
+
+// withoutFallbackEvents returns a copy of config without
+// forward.fallbackEvents.
+func withoutFallbackEvents(config map[string]any) map[string]any {
+	out := make(map[string]any, len(config))
+	for k, v := range config {
+		out[k] = v
+	}
+	if forward, ok := config["forward"].(map[string]any); ok {
+		f := make(map[string]any, len(forward))
+		for k, v := range forward {
+			if k != "fallbackEvents" {
+				f[k] = v
+			}
+		}
+		out["forward"] = f
+	}
+	return out
 }
 
 // TestDecodeFields checks single label-style values land in the right

@@ -2,15 +2,11 @@ package traefikload
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestManifestChecks proves .traefik.yml passes the checks Traefik applies
@@ -70,52 +66,19 @@ func TestManifestTestData(t *testing.T) {
 	checkExampleRules(t, h, "")
 }
 
-// checkExampleRules sends callbacks that the example rules (ban list,
-// invite cap, spam text; Caddyfile.example) must decide, signing the
-// Tencent ones when token is set, and checks replies and decision header.
+// checkExampleRules sends the example callbacks, signed with token when
+// set, and checks replies and decision header.
 func checkExampleRules(t *testing.T, h http.Handler, token string) {
 	t.Helper()
-	tencentURL := func(command string) string {
-		u := "/im?SdkAppid=1400000001&CallbackCommand=" + command + "&contenttype=json"
-		if token != "" {
-			rt := strconv.FormatInt(time.Now().Unix(), 10)
-			sum := sha256.Sum256([]byte(token + rt))
-			u += "&RequestTime=" + rt + "&Sign=" + hex.EncodeToString(sum[:])
-		}
-		return u
-	}
-	tencentAllow := `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`
-	cases := []struct {
-		name, url, body, want, header string
-	}{
-		{"ok/clean-apply", tencentURL("Group.CallbackBeforeApplyJoinGroup"),
-			`{"CallbackCommand":"Group.CallbackBeforeApplyJoinGroup","GroupId":"@TGS#2J4SZEAEL","Type":"Public","Requestor_Account":"jared"}`,
-			tencentAllow, "allow; rule=default"},
-		{"deny/banned-actor", tencentURL("Group.CallbackBeforeApplyJoinGroup"),
-			`{"CallbackCommand":"Group.CallbackBeforeApplyJoinGroup","GroupId":"@TGS#2J4SZEAEL","Type":"Public","Requestor_Account":"spammer42"}`,
-			`{"ActionStatus":"OK","ErrorInfo":"you are banned","ErrorCode":10101}`, "deny; rule=banned-actor"},
-		{"deny/spam-group-name", tencentURL("Group.CallbackBeforeCreateGroup"),
-			`{"CallbackCommand":"Group.CallbackBeforeCreateGroup","Operator_Account":"jared","Owner_Account":"jared","Type":"Public","Name":"Casino night"}`,
-			`{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":1}`, "deny; rule=spam-text"},
-		{"deny/invite-cap", tencentURL("Group.CallbackBeforeInviteJoinGroup"),
-			`{"CallbackCommand":"Group.CallbackBeforeInviteJoinGroup","GroupId":"@TGS#2J4SZEAEL","Type":"Public","Operator_Account":"jared","DestinationMembers":[` + members(11) + `]}`,
-			`{"ActionStatus":"OK","ErrorInfo":"too many invitees","ErrorCode":1}`, "deny; rule=invite-cap"},
-		{"deny/openim-banned-actor", "/im/callbackBeforeJoinGroupCommand",
-			`{"callbackCommand":"callbackBeforeJoinGroupCommand","groupID":"g1","userID":"mallory","reqMessage":"hi"}`,
-			`{"actionCode":0,"errCode":5001,"errMsg":"you are banned","errDlt":"","nextCode":1}`, "deny; rule=banned-actor-openim"},
-		{"deny/openim-spam-request", "/im/callbackBeforeJoinGroupCommand",
-			`{"callbackCommand":"callbackBeforeJoinGroupCommand","groupID":"g1","userID":"jared","reqMessage":"free money inside"}`,
-			`{"actionCode":0,"errCode":5000,"errMsg":"","errDlt":"","nextCode":1}`, "deny; rule=spam-text"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range ExampleCallbacks(token) {
+		t.Run(c.Name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, c.url, strings.NewReader(c.body)))
-			if rec.Code != http.StatusOK || rec.Body.String() != c.want {
-				t.Fatalf("reply %d %s, want 200 %s", rec.Code, rec.Body.String(), c.want)
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, c.Target, strings.NewReader(c.Body)))
+			if rec.Code != http.StatusOK || rec.Body.String() != c.Reply {
+				t.Fatalf("reply %d %s, want 200 %s", rec.Code, rec.Body.String(), c.Reply)
 			}
-			if got := rec.Header().Get("X-Imgate-Decision"); got != c.header {
-				t.Errorf("decision header %q, want %q", got, c.header)
+			if got := rec.Header().Get("X-Imgate-Decision"); got != c.Decision {
+				t.Errorf("decision header %q, want %q", got, c.Decision)
 			}
 		})
 	}
@@ -127,13 +90,4 @@ func failingNext(t testing.TB) http.Handler {
 		t.Errorf("unexpected forward of %s", req.URL.Path)
 		rw.WriteHeader(http.StatusBadGateway)
 	})
-}
-
-// members renders n Tencent DestinationMembers entries.
-func members(n int) string {
-	parts := make([]string, n)
-	for i := range parts {
-		parts[i] = `{"Member_Account":"user` + string(rune('a'+i)) + `"}`
-	}
-	return strings.Join(parts, ",")
 }

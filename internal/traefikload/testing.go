@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/imgate/imgate/internal/golden"
 	"github.com/imgate/imgate/traefikplugin"
 )
 
@@ -45,7 +48,7 @@ func UniqueName(t testing.TB) string {
 }
 
 // New builds an interpreted imgate middleware from a dynamic configuration
-// map (typed as from a YAML file, or all strings as from Docker labels) in
+// map (in any provider's shape: AsFile, AsLabels, or typed as from the CRD) in
 // front of next, exactly as Traefik does, under a unique name. It fails the
 // test when Traefik would refuse the configuration.
 func New(t testing.TB, config map[string]any, next http.Handler) http.Handler {
@@ -84,4 +87,52 @@ func BuildCompiled(config map[string]any, next http.Handler, name string) (http.
 		}
 	}
 	return traefikplugin.New(context.Background(), next, cfg, name)
+}
+
+// GoldenHeader is the decision header the golden suites switch on, so the
+// result and rule of each reply can be read from it, as from a Traefik
+// access log.
+const GoldenHeader = "X-Imgate-Golden-Decision"
+
+// CaseConfig returns a golden case's config as a generic map, the form a
+// Traefik provider hands a plugin, with GoldenHeader switched on unless the
+// case names its own decision header.
+func CaseConfig(c *golden.Case) (map[string]any, error) {
+	config, err := c.ConfigMap()
+	if err != nil {
+		return nil, err
+	}
+	if config == nil {
+		config = map[string]any{}
+	}
+	if _, set := config["decisionHeader"]; !set {
+		config["decisionHeader"] = GoldenHeader
+	}
+	return config, nil
+}
+
+// SplitDecision parses a decision header, "<result>; rule=<rule>".
+func SplitDecision(h string) (result, rule string) {
+	result, rest, _ := strings.Cut(h, "; ")
+	return result, strings.TrimPrefix(rest, "rule=")
+}
+
+// ForwardHeader is the decision header of ForwardConfig.
+const ForwardHeader = "X-Imgate-Forward-Decision"
+
+// ForwardConfig is the configuration of a middleware that forwards every
+// callback in format ("normalized" or "native") under deadline, with
+// fallback deny and the decision in ForwardHeader: the forwarding fault
+// suites' config.
+func ForwardConfig(format string, deadline time.Duration) map[string]any {
+	return map[string]any{
+		"defaultAction":  "forward",
+		"decisionHeader": ForwardHeader,
+		"forward": map[string]any{
+			"format":          format,
+			"tencentDeadline": deadline.String(),
+			"openimDeadline":  deadline.String(),
+			"fallback":        "deny",
+		},
+	}
 }

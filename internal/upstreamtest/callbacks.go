@@ -2,6 +2,7 @@ package upstreamtest
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -86,4 +87,36 @@ func (c Callback) Reply() string {
 		return TencentAllow
 	}
 	return OpenIMAllow
+}
+
+// Check compares what the upstream received for this callback, forwarded
+// with rule "default" and no verification in format ("normalized" or
+// "native"), with what the gateway must send: the X-Imgate-* headers and
+// the body (unchanged when native, the normalized event otherwise). It
+// returns one line per difference.
+func (c Callback) Check(got Received, format string) []string {
+	var problems []string
+	want := [][2]string{
+		{"X-Imgate-Platform", c.Platform}, {"X-Imgate-Event", c.Event}, {"X-Imgate-Command", c.Command},
+		{"X-Imgate-Group", c.Group}, {"X-Imgate-Actor", c.Actor}, {"X-Imgate-Rule", "default"}, {"X-Imgate-Verified", "none"},
+	}
+	for _, h := range want {
+		if v := got.Header.Get(h[0]); v != h[1] {
+			problems = append(problems, h[0]+" "+strconv.Quote(v)+", want "+strconv.Quote(h[1]))
+		}
+	}
+	if got.Header.Get("X-Imgate-Deadline") == "" || got.Header.Get("X-Imgate-Request-Id") == "" {
+		problems = append(problems, "no X-Imgate-Deadline or X-Imgate-Request-Id header")
+	}
+	body := string(got.Body)
+	if format == "native" {
+		if body != c.Body {
+			problems = append(problems, "native body changed: "+body)
+		}
+		return problems
+	}
+	if !strings.Contains(body, `"event":"`+c.Event+`"`) || !strings.Contains(body, `"actor":"`+c.Actor+`"`) || !strings.Contains(body, `"raw":{`) {
+		problems = append(problems, "normalized body "+body)
+	}
+	return problems
 }
