@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every imgate test. Needs only Go (and bash); downloads yaegi v0.16.1
-# and staticcheck through the Go module proxy on first use.
+# and staticcheck through the Go module proxy on first use, and builds a
+# real Traefik v3.7.9 from it once per machine (about 10 minutes on 2
+# cores; cached in ~/.cache/imgate, see .ci/traefik-build.sh).
 #   ./test.sh          everything
 #   ./test.sh quick    vet and go test only (no race detector, yaegi, fuzz or smoke)
 #
@@ -62,6 +64,7 @@ else
   step "yaegi test (core, traefikplugin)" bash .ci/traefik.sh
   step "fuzz (brief)" bash .ci/fuzz.sh
   step "caddy smoke (Caddyfile.example + vendor samples)" bash .ci/caddy.sh
+  step "real Traefik v3.7.9 (every golden case, examples, faults, reloads)" bash .ci/traefik-real.sh
 fi
 
 printf '\n'
