@@ -1,8 +1,6 @@
 package caddymodule
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -11,15 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/imgate/imgate/internal/golden"
 )
-
-// goldenDecisionHeader carries "<result>; rule=<rule>" so the suite can
-// check what core decided through a real server; it is added to case
-// configs that set no decisionHeader of their own.
-const goldenDecisionHeader = "X-Golden-Decision"
 
 // goldenCase is one golden case ready to run behind its own host name.
 type goldenCase struct {
@@ -37,6 +29,12 @@ type goldenCase struct {
 func TestGoldenCaddy(t *testing.T) {
 	tester := newTester(t)
 	cases := loadGoldenCases(t)
+	byName := map[string]*goldenCase{}
+	plain := make([]golden.Case, 0, len(cases))
+	for _, c := range cases {
+		byName[c.Name] = c
+		plain = append(plain, c.Case)
+	}
 	downstream := closedPort(t)
 	for _, adapter := range []string{"json", "caddyfile"} {
 		var config string
@@ -49,9 +47,14 @@ func TestGoldenCaddy(t *testing.T) {
 		if t.Failed() {
 			t.Fatalf("%s config did not load", adapter)
 		}
-		for _, c := range cases {
-			t.Run(adapter+"/"+c.Name, func(t *testing.T) { runGoldenCase(t, tester.Client, c) })
-		}
+		t.Run(adapter, func(t *testing.T) {
+			golden.Run(t, plain, func(t *testing.T, c *golden.Case) []golden.Target {
+				gc := byName[c.Name]
+				return []golden.Target{{Name: "caddy " + adapter, Base: httpBase, Send: func(t *testing.T, r *http.Request, last bool) golden.Reply {
+					return sendGolden(t, tester.Client, gc, r, last)
+				}}}
+			})
+		})
 	}
 }
 
@@ -67,13 +70,11 @@ func loadGoldenCases(t *testing.T) []*goldenCase {
 			continue
 		}
 		h := &Handler{}
-		dec := json.NewDecoder(bytes.NewReader(c.Config))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&h.Config); err != nil {
+		if err := golden.DecodeStrict(c.Config, &h.Config); err != nil {
 			t.Fatalf("%s: config: %v", c.Name, err)
 		}
 		if h.DecisionHeader == "" {
-			h.DecisionHeader = goldenDecisionHeader
+			h.DecisionHeader = golden.DecisionHeader
 		}
 		cases = append(cases, &goldenCase{Case: c, host: fmt.Sprintf("case%d.golden.test", i), handler: h})
 	}
@@ -134,52 +135,35 @@ func indent(text, prefix string) string {
 	return prefix + strings.Join(lines, prefix) + "\n"
 }
 
-func runGoldenCase(t *testing.T, client *http.Client, c *goldenCase) {
-	var status int
-	var body []byte
-	var header http.Header
+// sendGolden sends one request of a case to its route; the last one also
+// reads the shadow hits from the metrics it adds to.
+func sendGolden(t *testing.T, client *http.Client, c *goldenCase, req *http.Request, last bool) golden.Reply {
+	req.Host = c.host
+	if c.Request.RemoteAddr != "" {
+		ip, _, err := net.SplitHostPort(c.Request.RemoteAddr)
+		if err != nil {
+			ip = c.Request.RemoteAddr
+		}
+		req.Header.Set("X-Forwarded-For", ip)
+	}
 	var before map[string]float64
-	for i := 0; i < c.Repeat; i++ {
-		if i == c.Repeat-1 {
-			before = scrapeMetrics(t)
-		}
-		req, err := c.NewRequest(httpBase, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Host = c.host
-		if c.Request.RemoteAddr != "" {
-			ip, _, err := net.SplitHostPort(c.Request.RemoteAddr)
-			if err != nil {
-				ip = c.Request.RemoteAddr
-			}
-			req.Header.Set("X-Forwarded-For", ip)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		status, header = resp.StatusCode, resp.Header
+	if last {
+		before = scrapeMetrics(t)
 	}
-	decision := header.Get(c.handler.DecisionHeader)
-	if diff := c.Check(status, body); diff != "" {
-		t.Fatalf("%s (decision %q)", diff, decision)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
 	}
-	result, rule, _ := strings.Cut(decision, "; rule=")
-	if c.Expect.Result != "" && result != c.Expect.Result {
-		t.Errorf("result %q, want %q", result, c.Expect.Result)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if c.Expect.Rule != "" && rule != c.Expect.Rule {
-		t.Errorf("rule %q, want %q", rule, c.Expect.Rule)
+	reply := golden.Reply{Status: resp.StatusCode, Body: body, Decision: resp.Header.Get(c.handler.DecisionHeader)}
+	if last {
+		reply.Shadow, reply.ShadowSeen = shadowHits(delta(before, scrapeMetrics(t))), true
 	}
-	if got, want := shadowHits(delta(before, scrapeMetrics(t))), sortedCopy(c.Expect.Shadow); strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("shadow hits %v, want %v", got, want)
-	}
+	return reply
 }
 
 // shadowHits lists the rules of the shadow-hit samples in d, once per hit.
@@ -197,10 +181,4 @@ func shadowHits(d map[string]float64) []string {
 	}
 	sort.Strings(rules)
 	return rules
-}
-
-func sortedCopy(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
-	return out
 }

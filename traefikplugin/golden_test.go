@@ -1,15 +1,14 @@
 package traefikplugin
 
 import (
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/imgate/imgate/internal/golden"
 )
-
-const goldenDecisionHeader = "X-Imgate-Golden-Decision"
 
 // TestGolden runs every golden case through the plugin's ServeHTTP, with
 // the config decoded from the case's JSON into Config. Under `yaegi test`
@@ -20,62 +19,32 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range cases {
-		c := cases[i]
-		t.Run(c.Name, func(t *testing.T) {
-			m := newTestMiddleware(t, withDecisionHeader(t, string(c.Config)), c.Upstream.Handler())
-			var rec *httptest.ResponseRecorder
-			for n := 0; n < c.Repeat; n++ {
-				req, rerr := c.NewRequest("", time.Now())
-				if rerr != nil {
-					t.Fatal(rerr)
-				}
-				rec = httptest.NewRecorder()
-				m.debug.mu.Lock()
-				m.debug.buf.Reset()
-				m.debug.mu.Unlock()
-				m.ServeHTTP(rec, req)
-			}
-			if diff := c.Check(rec.Code, rec.Body.Bytes()); diff != "" {
-				t.Fatalf("%s\nlog: %s%s", diff, m.debug.String(), m.errs.String())
-			}
-			decision := rec.Header().Get(goldenDecisionHeader)
-			if c.Expect.Result != "" && !strings.HasPrefix(decision, c.Expect.Result+";") {
-				t.Errorf("decision %q, want result %q", decision, c.Expect.Result)
-			}
-			if c.Expect.Rule != "" && !strings.HasSuffix(decision, "; rule="+c.Expect.Rule) {
-				t.Errorf("decision %q, want rule %q", decision, c.Expect.Rule)
-			}
-			var shadow []string
+	golden.Run(t, cases, func(t *testing.T, c *golden.Case) []golden.Target {
+		config, err := c.ConfigWithDecisionHeader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := json.Marshal(config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := newTestMiddleware(t, string(data), c.Upstream.Handler())
+		send := func(t *testing.T, r *http.Request, last bool) golden.Reply {
+			m.debug.Reset()
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, r)
+			reply := golden.Reply{Status: rec.Code, Body: rec.Body.Bytes(), Decision: rec.Header().Get(golden.DecisionHeader), ShadowSeen: true}
 			for _, line := range logLines(m.debug.String()) {
 				for _, hit := range strings.Split(fieldOf(line, "shadow"), ",") {
 					if rule, _, ok := strings.Cut(hit, ":"); ok {
-						shadow = append(shadow, rule)
+						reply.Shadow = append(reply.Shadow, rule)
 					}
 				}
 			}
-			if strings.Join(shadow, ",") != strings.Join(c.Expect.Shadow, ",") {
-				t.Errorf("shadow hits logged %v, want %v", shadow, c.Expect.Shadow)
-			}
-		})
-	}
-}
-
-// withDecisionHeader switches the decision header on in a JSON config.
-func withDecisionHeader(t *testing.T, config string) string {
-	t.Helper()
-	if strings.Contains(config, `"decisionHeader"`) {
-		return config
-	}
-	trimmed := strings.TrimSpace(config)
-	if !strings.HasPrefix(trimmed, "{") {
-		t.Fatalf("config is not an object: %s", config)
-	}
-	rest := strings.TrimSpace(trimmed[1:])
-	if rest == "}" {
-		return `{"decisionHeader":"` + goldenDecisionHeader + `"}`
-	}
-	return `{"decisionHeader":"` + goldenDecisionHeader + `",` + rest
+			return reply
+		}
+		return []golden.Target{{Name: "plugin", Send: send}}
+	})
 }
 
 // fieldOf returns a log field's raw value.

@@ -1,14 +1,14 @@
 package traefikplugin
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/imgate/imgate/internal/golden"
 )
 
 // These tests run compiled (go test) and interpreted (yaegi test, see
@@ -29,37 +29,17 @@ func uniqueName(t *testing.T) string {
 	return t.Name() + "-" + strconv.Itoa(testNameSeq.n) + "@file"
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testMiddleware builds the middleware from a JSON config (the Caddy form
 // of the same keys) and captures its log lines.
 type testMiddleware struct {
 	*Middleware
-	debug, errs *syncBuffer
+	debug, errs *golden.LockedBuffer
 }
 
 func newTestMiddleware(t *testing.T, configJSON string, next http.Handler) *testMiddleware {
 	t.Helper()
 	cfg := CreateConfig()
-	dec := json.NewDecoder(strings.NewReader(configJSON))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(cfg); err != nil {
+	if err := golden.DecodeStrict([]byte(configJSON), cfg); err != nil {
 		t.Fatalf("config: %v", err)
 	}
 	h, err := New(context.Background(), next, cfg, uniqueName(t))
@@ -70,7 +50,7 @@ func newTestMiddleware(t *testing.T, configJSON string, next http.Handler) *test
 	if !ok {
 		t.Fatal("New did not return a *Middleware")
 	}
-	tm := &testMiddleware{Middleware: m, debug: &syncBuffer{}, errs: &syncBuffer{}}
+	tm := &testMiddleware{Middleware: m, debug: &golden.LockedBuffer{}, errs: &golden.LockedBuffer{}}
 	m.SetLogOutput(tm.debug, tm.errs)
 	return tm
 }

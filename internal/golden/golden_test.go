@@ -83,3 +83,35 @@ func TestLoadFindsTheRepositoryCases(t *testing.T) {
 		}
 	}
 }
+
+// TestVerify proves a reply is held to every part of the expectation the
+// suite can see, and only to those.
+func TestVerify(t *testing.T) {
+	c := Case{Expect: Expect{Status: 200, Body: "ok", Result: "deny", Rule: "ban", Shadow: []string{"b", "a"}}}
+	cases := []struct {
+		name  string
+		reply Reply
+		want  []string // substrings of the difference; none: it must pass
+	}{
+		{"all seen and right", Reply{Status: 200, Body: []byte("ok"), Decision: "deny; rule=ban", Shadow: []string{"a", "b"}, ShadowSeen: true}, nil},
+		{"decision and shadow unseen", Reply{Status: 200, Body: []byte("ok")}, nil},
+		{"wrong status and body", Reply{Status: 400, Body: []byte("no")}, []string{"status 400, want 200", "body"}},
+		{"wrong result", Reply{Status: 200, Body: []byte("ok"), Decision: "allow; rule=ban"}, []string{"result allow, want deny"}},
+		{"wrong rule", Reply{Status: 200, Body: []byte("ok"), Decision: "deny; rule=default"}, []string{"rule default, want ban"}},
+		{"missing shadow hit", Reply{Status: 200, Body: []byte("ok"), Shadow: []string{"a"}, ShadowSeen: true}, []string{"shadow hits [a], want [a,b]"}},
+	}
+	for _, tc := range cases {
+		diff := c.Verify(tc.reply)
+		if len(tc.want) == 0 && diff != "" {
+			t.Errorf("%s: %s", tc.name, diff)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(diff, w) {
+				t.Errorf("%s: difference %q lacks %q", tc.name, diff, w)
+			}
+		}
+	}
+	if r, rule := SplitDecision("refuse; rule=banned-invitee"); r != "refuse" || rule != "banned-invitee" {
+		t.Errorf("SplitDecision: %q %q", r, rule)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/imgate/imgate/internal/golden"
 )
@@ -61,71 +60,42 @@ func shaped(t *testing.T, provider func(map[string]any) (map[string]any, error),
 	return out
 }
 
-// runGolden runs every case with the config configOf gives; a nil config
-// means configOf checked the case itself.
+// runGolden runs every case, interpreted and compiled, with the config
+// configOf gives; a nil config means configOf checked the case itself.
 func runGolden(t *testing.T, configOf func(*testing.T, *golden.Case) map[string]any) {
 	cases, err := golden.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range cases {
-		c := &cases[i]
-		t.Run(c.Name, func(t *testing.T) {
-			config := configOf(t, c)
-			if config == nil {
-				return
-			}
-			next := c.Upstream.Handler()
-			builds := []struct {
-				name    string
-				handler http.Handler
-			}{
-				{"interpreted", New(t, config, next)},
-				{"compiled", NewCompiled(t, config, next)},
-			}
-			var replies [2]string
-			for j, b := range builds {
-				rec := serveCase(t, c, b.handler)
-				if diff := c.Check(rec.Code, rec.Body.Bytes()); diff != "" {
-					t.Errorf("%s: %s", b.name, diff)
-				}
-				result, rule := SplitDecision(rec.Header().Get(GoldenHeader))
-				if c.Expect.Result != "" && result != c.Expect.Result {
-					t.Errorf("%s: result %q, want %q", b.name, result, c.Expect.Result)
-				}
-				if c.Expect.Rule != "" && rule != c.Expect.Rule {
-					t.Errorf("%s: rule %q, want %q", b.name, rule, c.Expect.Rule)
-				}
-				replies[j] = rec.Header().Get(GoldenHeader) + "\n" + rec.Body.String()
-			}
-			if replies[0] != replies[1] {
-				t.Errorf("interpreted and compiled replies differ:\n  interpreted %s\n  compiled    %s", replies[0], replies[1])
-			}
-		})
-	}
+	golden.Run(t, cases, func(t *testing.T, c *golden.Case) []golden.Target {
+		config := configOf(t, c)
+		if config == nil {
+			return nil
+		}
+		next := c.Upstream.Handler()
+		return []golden.Target{
+			handlerTarget("interpreted", New(t, config, next)),
+			handlerTarget("compiled", NewCompiled(t, config, next)),
+		}
+	})
 }
 
-// caseConfig returns CaseConfig or fails the test.
+// handlerTarget sends a case's requests to an in-process handler.
+func handlerTarget(name string, h http.Handler) golden.Target {
+	return golden.Target{Name: name, Send: func(t *testing.T, r *http.Request, last bool) golden.Reply {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return golden.Reply{Status: rec.Code, Body: rec.Body.Bytes(), Decision: rec.Header().Get(golden.DecisionHeader)}
+	}}
+}
+
+// caseConfig returns the case's config with the golden decision header,
+// or fails the test.
 func caseConfig(t *testing.T, c *golden.Case) map[string]any {
 	t.Helper()
-	config, err := CaseConfig(c)
+	config, err := c.ConfigWithDecisionHeader()
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
 	return config
-}
-
-// serveCase sends the case's request Repeat times and returns the last reply.
-func serveCase(t *testing.T, c *golden.Case, h http.Handler) *httptest.ResponseRecorder {
-	t.Helper()
-	var rec *httptest.ResponseRecorder
-	for i := 0; i < c.Repeat; i++ {
-		req, err := c.NewRequest("", time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec = httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-	}
-	return rec
 }

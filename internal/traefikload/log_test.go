@@ -1,40 +1,23 @@
 package traefikload
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/imgate/imgate/internal/golden"
 )
-
-// lockedBuffer stands in for Traefik's loggers: an io.Writer that is not an
-// *os.File, which is what decides how Yaegi routes a plugin's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestLogStreams proves the interpreted plugin's log lines reach the
 // interpreter's Stdout (Traefik: DEBUG) and Stderr (Traefik: ERROR) that
 // Traefik installs, one line per outcome, and that a panicking service is
 // answered with the fallback and logged on the error stream.
 func TestLogStreams(t *testing.T) {
-	var stdout, stderr lockedBuffer
+	// Not *os.File, like Traefik's loggers: Yaegi then leaves os.Stdout
+	// alone, so only what the plugin writes through fmt and log arrives.
+	var stdout, stderr golden.LockedBuffer
 	p, err := Load(Options{Stdout: &stdout, Stderr: &stderr})
 	if err != nil {
 		t.Fatal(err)

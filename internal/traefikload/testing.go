@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/imgate/imgate/internal/golden"
 	"github.com/imgate/imgate/traefikplugin"
 )
 
@@ -87,34 +85,6 @@ func BuildCompiled(config map[string]any, next http.Handler, name string) (http.
 		}
 	}
 	return traefikplugin.New(context.Background(), next, cfg, name)
-}
-
-// GoldenHeader is the decision header the golden suites switch on, so the
-// result and rule of each reply can be read from it, as from a Traefik
-// access log.
-const GoldenHeader = "X-Imgate-Golden-Decision"
-
-// CaseConfig returns a golden case's config as a generic map, the form a
-// Traefik provider hands a plugin, with GoldenHeader switched on unless the
-// case names its own decision header.
-func CaseConfig(c *golden.Case) (map[string]any, error) {
-	config, err := c.ConfigMap()
-	if err != nil {
-		return nil, err
-	}
-	if config == nil {
-		config = map[string]any{}
-	}
-	if _, set := config["decisionHeader"]; !set {
-		config["decisionHeader"] = GoldenHeader
-	}
-	return config, nil
-}
-
-// SplitDecision parses a decision header, "<result>; rule=<rule>".
-func SplitDecision(h string) (result, rule string) {
-	result, rest, _ := strings.Cut(h, "; ")
-	return result, strings.TrimPrefix(rest, "rule=")
 }
 
 // ForwardHeader is the decision header of ForwardConfig.

@@ -4,6 +4,7 @@ package traefikreal
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ var goldenShapes = []string{"file", "labels"}
 // behind the router; a case without one gets a service on a closed port,
 // which Traefik reports as 502. Each reply must be the golden one and
 // equal byte for byte (status, decision, body) to the compiled plugin's
-// reply to the same request.
+// reply to the same request (golden.Run compares the targets).
 func TestGolden(t *testing.T) {
 	cases, err := golden.Load()
 	if err != nil {
@@ -41,7 +42,7 @@ func TestGolden(t *testing.T) {
 	configs := make([]map[string]any, len(cases))
 	for i := range cases {
 		c := &cases[i]
-		if configs[i], err = traefikload.CaseConfig(c); err != nil {
+		if configs[i], err = c.ConfigWithDecisionHeader(); err != nil {
 			t.Fatalf("%s: config: %v", c.Name, err)
 		}
 		for _, shape := range goldenShapes {
@@ -68,46 +69,30 @@ func TestGolden(t *testing.T) {
 	t.Logf("%d routers with an imgate middleware each live after %s", len(routes), time.Since(start).Round(time.Millisecond))
 
 	client := Client()
+	index := map[string]int{}
 	for i := range cases {
-		c := &cases[i]
-		t.Run(c.Name, func(t *testing.T) {
-			compiled := traefikload.NewCompiled(t, configs[i], c.Upstream.Handler())
-			var want string
-			for n := 0; n < c.Repeat; n++ {
-				req, err := c.NewRequest("", time.Now())
-				if err != nil {
-					t.Fatal(err)
-				}
-				rec := httptest.NewRecorder()
-				compiled.ServeHTTP(rec, req)
-				want = reply(rec.Code, rec.Header().Get(traefikload.GoldenHeader), rec.Body.String())
-			}
-			for _, shape := range goldenShapes {
-				r, ok := routes[goldenRouter(shape, i)]
-				if !ok {
-					continue
-				}
-				var real string
-				for n := 0; n < c.Repeat; n++ {
-					req, err := c.NewRequest(tr.URL, time.Now())
-					if err != nil {
-						t.Fatal(err)
-					}
-					status, decision, body := send(t, client, req, r.host, traefikload.GoldenHeader)
-					if n == c.Repeat-1 {
-						if diff := c.Check(status, []byte(body)); diff != "" {
-							t.Errorf("real traefik, %s: %s", shape, diff)
-						}
-						checkDecision(t, shape, c, decision)
-						real = reply(status, decision, body)
-					}
-				}
-				if real != want {
-					t.Errorf("real traefik (%s) and compiled plugin differ:\n  traefik  %s\n  compiled %s", shape, real, want)
-				}
-			}
-		})
+		index[cases[i].Name] = i
 	}
+	golden.Run(t, cases, func(t *testing.T, c *golden.Case) []golden.Target {
+		i := index[c.Name]
+		compiled := traefikload.NewCompiled(t, configs[i], c.Upstream.Handler())
+		targets := []golden.Target{{Name: "compiled plugin", Send: func(t *testing.T, r *http.Request, last bool) golden.Reply {
+			rec := httptest.NewRecorder()
+			compiled.ServeHTTP(rec, r)
+			return golden.Reply{Status: rec.Code, Body: rec.Body.Bytes(), Decision: rec.Header().Get(golden.DecisionHeader)}
+		}}}
+		for _, shape := range goldenShapes {
+			r, ok := routes[goldenRouter(shape, i)]
+			if !ok {
+				continue
+			}
+			targets = append(targets, golden.Target{Name: "real traefik (" + shape + ")", Base: tr.URL, Send: func(t *testing.T, req *http.Request, last bool) golden.Reply {
+				status, decision, body := send(t, client, req, r.host, golden.DecisionHeader)
+				return golden.Reply{Status: status, Body: []byte(body), Decision: decision}
+			}})
+		}
+		return targets
+	})
 	if err := tr.Problems(); err != nil {
 		t.Error(err)
 	}
@@ -120,16 +105,4 @@ func hasFallbackEvents(config map[string]any) bool {
 	forward, _ := config["forward"].(map[string]any)
 	_, set := forward["fallbackEvents"]
 	return set
-}
-
-// checkDecision checks the decision header's result and rule.
-func checkDecision(t *testing.T, shape string, c *golden.Case, decision string) {
-	t.Helper()
-	result, rule := traefikload.SplitDecision(decision)
-	if c.Expect.Result != "" && result != c.Expect.Result {
-		t.Errorf("real traefik, %s: result %q, want %q (header %q)", shape, result, c.Expect.Result, decision)
-	}
-	if c.Expect.Rule != "" && rule != c.Expect.Rule {
-		t.Errorf("real traefik, %s: rule %q, want %q", shape, rule, c.Expect.Rule)
-	}
 }
