@@ -6,7 +6,7 @@
 # service and the open-loop client from that export, measures setups A–F on
 # loopback (closed-loop wrk for throughput, fixed rates for latency) and
 # writes bench/RESULTS.md, bench/results.png, bench/results.json and the
-# numbers of the README's Performance section. About 25 minutes.
+# numbers of docs/performance.md. About 25 minutes.
 #
 #   bench/run.sh               full run (3 repeats per phase)
 #   bench/run.sh -quick        smoke run (1–2 minutes; results in a temp dir)

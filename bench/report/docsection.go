@@ -10,7 +10,7 @@ import (
 
 // PerformanceDoc is the file, relative to the repository root, whose
 // performance numbers the harness generates between DocBegin and DocEnd.
-const PerformanceDoc = "README.md"
+const PerformanceDoc = "docs/performance.md"
 
 // The markers around the generated part of PerformanceDoc.
 const (
