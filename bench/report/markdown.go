@@ -174,7 +174,7 @@ func writeOpenLoop(p func(string, ...interface{}), r *Results, sums map[OpenLoop
 		p("%s. Older runs measured latency only with closed-loop wrk at saturation, where p99 is a queueing figure.\n\n", strings.ToUpper(notMeasured[:1])+notMeasured[1:])
 		return
 	}
-	p("Each setup is sent the workload at a fixed rate, on a schedule that does not wait for replies; latency runs from each request's scheduled send time, so a server that stalls cannot hide its queue. The rates are shares of the reference setup's closed-loop median in this run. Send lag is how late the client itself sent (its share of the latency). A setup that fell behind the rate is marked *saturated*.\n\n")
+	p("Each setup is sent the workload at a fixed rate, on a schedule that does not wait for replies; latency runs from each request's scheduled send time, so a server that stalls cannot hide its queue. The rates are shares of the reference setup's closed-loop median in this run. Send lag is how long requests waited past their scheduled time before being written: the pacer's own lateness, or every connection busy with earlier requests. The client's CPU is reported apart; on a shared machine a busy server also delays the client. A setup that fell behind the rate is marked *saturated*, and a latency target involving it gives no verdict.\n\n")
 	for _, w := range workloads {
 		p("### %s (open loop)\n\n", w.ID)
 		p("| Rate | offered req/s | Setup | achieved req/s | p50 | p99 | p99.9 | send lag p99 | server CPU/req | client CPU/req |\n|---|---|---|---|---|---|---|---|---|---|\n")

@@ -58,8 +58,8 @@ type OpenLoopRun struct {
 	P99  time.Duration `json:"p99"`
 	P999 time.Duration `json:"p999"`
 	Max  time.Duration `json:"max"`
-	// LagP50 and LagP99 are how late the client actually sent requests
-	// after their scheduled time: the client's own share of the latency.
+	// LagP50 and LagP99 are how late requests were written after their
+	// scheduled time: the pacer's lateness, or all connections busy.
 	LagP50 time.Duration `json:"lagP50"`
 	LagP99 time.Duration `json:"lagP99"`
 	// ServerCPU is the CPU time of the setup's server processes and
