@@ -6,22 +6,57 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/imgate/imgate/bench/plan"
 	"github.com/imgate/imgate/core"
 	"github.com/imgate/imgate/internal/traefikload"
 )
 
-// pluginCallbacks are the benchmark's callback types, as wrk sends them.
-var pluginCallbacks = []struct {
-	name, target, body string
-}{
-	{"tencent-join", "/tencent?SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeApplyJoinGroup&contenttype=json&ClientIP=203.0.113.7&OptPlatform=iOS", "tencent-before-apply-join.json"},
-	{"tencent-invite20", "/tencent?SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeInviteJoinGroup&contenttype=json&ClientIP=203.0.113.7&OptPlatform=Android", "tencent-before-invite-join-20.json"},
-	{"openim-join", "/openim/callbackBeforeJoinGroupCommand", "openim-before-join-group.json"},
-	{"tencent-join-denied", "/tencent?SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeApplyJoinGroup&contenttype=json&ClientIP=203.0.113.7&OptPlatform=iOS", "tencent-before-apply-join-banned.json"},
+// benchCallback is one callback as the load generators send it.
+type benchCallback struct {
+	name string
+	plan.Request
+}
+
+// benchCallbacks are the single-callback workloads of bench/workloads (one
+// per kind and platform, the same rule work on both platforms) plus a
+// denied Tencent join: the same requests wrk and the open-loop client send.
+func benchCallbacks(tb testing.TB) []benchCallback {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join("workloads", "*.plan"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []benchCallback
+	for _, path := range paths {
+		reqs, err := plan.Read(path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if len(reqs) == 1 {
+			out = append(out, benchCallback{strings.TrimSuffix(filepath.Base(path), ".plan"), reqs[0]})
+		}
+	}
+	if len(out) == 0 {
+		tb.Fatal("no single-callback workloads in bench/workloads")
+	}
+	for _, c := range out {
+		if c.name == "tencent-join" {
+			denied := c
+			denied.name, denied.BodyFile = "tencent-join-denied", "tencent-before-apply-join-banned.json"
+			if denied.Body, err = os.ReadFile(filepath.Join("workloads", "bodies", denied.BodyFile)); err != nil {
+				tb.Fatal(err)
+			}
+			return append(out, denied)
+		}
+	}
+	tb.Fatal("no tencent-join workload")
+	return nil
 }
 
 // pluginConfig is bench/configs/rules.json as Traefik hands it to the
@@ -70,7 +105,9 @@ type readerBody struct{ *bytes.Reader }
 
 func (readerBody) Close() error { return nil }
 
-func benchmarkPlugin(b *testing.B, build func(b *testing.B, config map[string]any, next http.Handler) http.Handler) {
+// benchmarkHandler measures the handler build returns on every bench
+// callback, after checking it answers byte-identical to core.Engine.
+func benchmarkHandler(b *testing.B, build func(b *testing.B, config map[string]any, next http.Handler) http.Handler) {
 	config, cfg := pluginConfig(b)
 	engine, err := core.New(cfg)
 	if err != nil {
@@ -81,16 +118,9 @@ func benchmarkPlugin(b *testing.B, build func(b *testing.B, config map[string]an
 	})
 	handler := build(b, config, next)
 	requestTime := strconv.FormatInt(time.Now().Unix(), 10)
-	query := "&RequestTime=" + requestTime + "&Sign=" + core.TencentSign(cfg.Tencent.Token, requestTime)
-	for _, c := range pluginCallbacks {
-		body, err := os.ReadFile("workloads/bodies/" + c.body)
-		if err != nil {
-			b.Fatal(err)
-		}
-		target := c.target
-		if target[1] == 't' {
-			target += query
-		}
+	sign := core.TencentSign(cfg.Tencent.Token, requestTime)
+	for _, c := range benchCallbacks(b) {
+		body, target := c.Body, c.Sign(requestTime, sign)
 		b.Run(c.name, func(b *testing.B) {
 			want := httptest.NewRecorder()
 			engine.Serve(want, httptest.NewRequest(http.MethodPost, target, bytes.NewReader(body)), "", nil)
@@ -115,7 +145,7 @@ func benchmarkPlugin(b *testing.B, build func(b *testing.B, config map[string]an
 // BenchmarkPluginCompiled is the Traefik plugin compiled into the binary
 // (traefikplugin.New called directly after Traefik's config decoding).
 func BenchmarkPluginCompiled(b *testing.B) {
-	benchmarkPlugin(b, func(b *testing.B, config map[string]any, next http.Handler) http.Handler {
+	benchmarkHandler(b, func(b *testing.B, config map[string]any, next http.Handler) http.Handler {
 		return traefikload.NewCompiled(b, config, next)
 	})
 }
@@ -123,7 +153,7 @@ func BenchmarkPluginCompiled(b *testing.B) {
 // BenchmarkPluginInterpreted is the same plugin interpreted by Yaegi
 // v0.16.1, loaded from its GOPATH layout and .traefik.yml as Traefik does.
 func BenchmarkPluginInterpreted(b *testing.B) {
-	benchmarkPlugin(b, func(b *testing.B, config map[string]any, next http.Handler) http.Handler {
+	benchmarkHandler(b, func(b *testing.B, config map[string]any, next http.Handler) http.Handler {
 		return traefikload.New(b, config, next)
 	})
 }

@@ -13,17 +13,23 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// setupColors keep a setup's colour the same in every panel.
+// setupColors keep a setup's colour the same in every panel, by position
+// in the run's setup list (A, B, C, ...).
 var setupColors = []color.Color{
 	color.RGBA{R: 0x44, G: 0x44, B: 0x44, A: 0xff}, // A bare net/http
 	color.RGBA{R: 0x99, G: 0x99, B: 0x99, A: 0xff}, // B caddy respond
 	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, // C caddy+imgate
 	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, // D status quo
 	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}, // E imgate forwarding
+	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, // F net/http + engine
+	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+	color.RGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
+	color.RGBA{R: 0xe3, G: 0x77, B: 0xc2, A: 0xff},
+	color.RGBA{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff},
 }
 
 // Chart draws four panels (throughput, p50, p99, server CPU per request)
-// of grouped bars, one group per workload and one bar per setup, and
+// of the closed-loop runs as grouped bars, one group per workload and one bar per setup, and
 // writes them as PNG.
 func Chart(w io.Writer, r *Results) error {
 	sums := Summarize(r.Runs)
@@ -33,7 +39,7 @@ func Chart(w io.Writer, r *Results) error {
 	}{
 		{"Throughput (higher is better)", "requests/s", func(s Summary) float64 { return s.RPS }},
 		{"p50 latency (lower is better)", "ms", func(s Summary) float64 { return float64(s.P50) / float64(time.Millisecond) }},
-		{"p99 latency (lower is better)", "ms", func(s Summary) float64 { return float64(s.P99) / float64(time.Millisecond) }},
+		{"Closed-loop p99: queueing at saturation", "ms", func(s Summary) float64 { return float64(s.P99) / float64(time.Millisecond) }},
 		{"Server CPU per request (lower is better)", "µs", func(s Summary) float64 { return s.CPU }},
 	}
 	names := make([]string, len(r.Workloads))

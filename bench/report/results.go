@@ -18,6 +18,9 @@ type Results struct {
 	Command string `json:"command"`
 	// Machine describes CPU, kernel, Go and wrk versions.
 	Machine []string `json:"machine"`
+	// Revision is the code measured; nil in runs made before it was
+	// recorded.
+	Revision *Revision `json:"revision,omitempty"`
 	// Load describes the wrk parameters shared by every setup.
 	Load string `json:"load"`
 	// Quick marks a smoke run (fewer, shorter repeats): not for publishing.
@@ -27,10 +30,20 @@ type Results struct {
 	Workloads []Item `json:"workloads"`
 	Repeats   int    `json:"repeats"`
 
+	// Runs are the closed-loop wrk runs (throughput).
 	Runs    []WrkRun  `json:"runs"`
 	GoBench []GoBench `json:"goBench"`
 	// GoBenchCount is the -count the Go benchmarks ran with.
 	GoBenchCount int `json:"goBenchCount"`
+
+	// OpenLoopPoints are the fixed rates of the open-loop phase and
+	// OpenLoop its runs (latency); OpenLoopLoad describes the client.
+	OpenLoopPoints []OpenLoopPoint `json:"openLoopPoints,omitempty"`
+	OpenLoop       []OpenLoopRun   `json:"openLoop,omitempty"`
+	OpenLoopLoad   string          `json:"openLoopLoad,omitempty"`
+
+	// Loads is the machine's load before and after every repeat.
+	Loads []RepeatLoad `json:"loads,omitempty"`
 
 	// Checks are facts verified before measuring (replies, deny share).
 	Checks []string `json:"checks"`
@@ -47,14 +60,16 @@ type Summary struct {
 	RPS      float64
 	P50      time.Duration
 	P99      time.Duration
-	// CPU is the server CPU time per request in µs.
-	CPU float64
+	// CPU is the server CPU time per request in µs; ClientCPU is wrk's, 0
+	// when not measured.
+	CPU       float64
+	ClientCPU float64
 }
 
 // Summarize reduces the runs to per setup and workload medians, keyed by
 // setup then workload.
 func Summarize(runs []WrkRun) map[string]map[string]Summary {
-	type acc struct{ rps, p50, p99, cpu []float64 }
+	type acc struct{ rps, p50, p99, cpu, client []float64 }
 	accs := map[string]map[string]*acc{}
 	for _, r := range runs {
 		if accs[r.Setup] == nil {
@@ -69,6 +84,7 @@ func Summarize(runs []WrkRun) map[string]map[string]Summary {
 		a.p50 = append(a.p50, float64(r.P50))
 		a.p99 = append(a.p99, float64(r.P99))
 		a.cpu = append(a.cpu, r.CPUPerRequest())
+		a.client = append(a.client, r.ClientCPUPerRequest())
 	}
 	out := map[string]map[string]Summary{}
 	for setup, byWorkload := range accs {
@@ -79,7 +95,7 @@ func Summarize(runs []WrkRun) map[string]map[string]Summary {
 				RPS: Median(a.rps),
 				P50: time.Duration(Median(a.p50)),
 				P99: time.Duration(Median(a.p99)),
-				CPU: Median(a.cpu),
+				CPU: Median(a.cpu), ClientCPU: Median(a.client),
 			}
 		}
 	}

@@ -27,17 +27,17 @@ type WrkRun struct {
 	Errors    int64 `json:"errors"`
 	ErrStatus int64 `json:"errStatus"`
 	// ServerCPU is the CPU time the setup's server processes used during
-	// the run (0 when not measured).
+	// the run; ClientCPU is wrk's own (0 when not measured: older runs did
+	// not record it).
 	ServerCPU time.Duration `json:"serverCpu"`
+	ClientCPU time.Duration `json:"clientCpu,omitempty"`
 }
 
 // CPUPerRequest is the server CPU time per request in µs.
-func (r WrkRun) CPUPerRequest() float64 {
-	if r.Requests == 0 {
-		return 0
-	}
-	return float64(r.ServerCPU) / float64(time.Microsecond) / float64(r.Requests)
-}
+func (r WrkRun) CPUPerRequest() float64 { return perRequest(r.ServerCPU, r.Requests) }
+
+// ClientCPUPerRequest is wrk's CPU time per request in µs.
+func (r WrkRun) ClientCPUPerRequest() float64 { return perRequest(r.ClientCPU, r.Requests) }
 
 // RPS is the run's throughput in requests per second.
 func (r WrkRun) RPS() float64 {

@@ -34,8 +34,11 @@ var callbacks = []struct {
 	{"/tencent?SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeApplyJoinGroup&contenttype=json&ClientIP=203.0.113.7&OptPlatform=iOS", "tencent-before-apply-join.json", core.ResultAllow},
 	{"/tencent?SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeApplyJoinGroup&contenttype=json&ClientIP=203.0.113.7&OptPlatform=iOS", "tencent-before-apply-join-banned.json", core.ResultDeny},
 	{"/tencent?SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeInviteJoinGroup&contenttype=json&ClientIP=203.0.113.7&OptPlatform=Android", "tencent-before-invite-join-20.json", core.ResultAllow},
+	{"/tencent?SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeSendMsg&contenttype=json&ClientIP=203.0.113.7&OptPlatform=iOS", "tencent-before-send-msg.json", core.ResultAllow},
 	{"/openim/callbackBeforeJoinGroupCommand", "openim-before-join-group.json", core.ResultAllow},
-	{"/openim/callbackBeforeJoinGroupCommand", "openim-before-join-group-spam.json", core.ResultDeny},
+	{"/openim/callbackBeforeInviteJoinGroupCommand", "openim-before-invite-join-20.json", core.ResultAllow},
+	{"/openim/callbackBeforeSendGroupMsgCommand", "openim-before-send-group-msg.json", core.ResultAllow},
+	{"/openim/callbackBeforeSendGroupMsgCommand", "openim-before-send-group-msg-spam.json", core.ResultDeny},
 	// A partial refusal: the normalized protocol carries the refused members.
 	{"/tencent?SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeInviteJoinGroup&contenttype=json&ClientIP=203.0.113.7&OptPlatform=Android", `{"CallbackCommand":"Group.CallbackBeforeInviteJoinGroup","GroupId":"@TGS#1","Type":"Public","Operator_Account":"leckie","DestinationMembers":[{"Member_Account":"ann"},{"Member_Account":"user666"}]}`, core.ResultRefuse},
 }

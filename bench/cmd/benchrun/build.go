@@ -8,32 +8,19 @@ import (
 	"path/filepath"
 )
 
-// Binaries are the programs a run starts.
-type Binaries struct {
-	Caddy, Bare, StatusQuo string
-}
-
-// Build compiles Caddy with imgate (cmd/caddy), the bare server and the
-// status quo service into dir. BENCH_CADDY names a prebuilt Caddy instead.
-func Build(ctx context.Context, repo, dir string) (Binaries, error) {
-	bins := Binaries{
-		Caddy:     filepath.Join(dir, "caddy"),
-		Bare:      filepath.Join(dir, "bare"),
-		StatusQuo: filepath.Join(dir, "statusquo"),
-	}
-	targets := [][2]string{{bins.Bare, "./bench/bare"}, {bins.StatusQuo, "./bench/statusquo"}}
-	if prebuilt := os.Getenv("BENCH_CADDY"); prebuilt != "" {
-		bins.Caddy = prebuilt
-	} else {
-		targets = append(targets, [2]string{bins.Caddy, "./cmd/caddy"})
-	}
-	for _, t := range targets {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", t[0], t[1])
-		cmd.Dir = repo
+// Build compiles every program of Programs from the measured tree at src
+// into dir and returns their paths by name.
+func Build(ctx context.Context, src, dir string) (map[string]string, error) {
+	bins := map[string]string{}
+	for _, p := range Programs {
+		out := filepath.Join(dir, p.Name)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, p.Package)
+		cmd.Dir = src
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
-			return bins, fmt.Errorf("go build %s: %w", t[1], err)
+			return nil, fmt.Errorf("go build %s: %w", p.Package, err)
 		}
+		bins[p.Name] = out
 	}
 	return bins, nil
 }

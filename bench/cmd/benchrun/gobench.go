@@ -16,12 +16,12 @@ import (
 // interpreted. A package without test files yet is skipped.
 var GoBenchPackages = []string{"./core", "./bench"}
 
-// RunGoBench runs the in-process benchmarks with -benchmem and returns the
-// parsed lines and the raw output.
-func RunGoBench(ctx context.Context, repo string, count int, benchtime string) ([]report.GoBench, string, error) {
+// RunGoBench runs the in-process benchmarks of the measured tree at src with
+// -benchmem and returns the parsed lines and the raw output.
+func RunGoBench(ctx context.Context, src string, count int, benchtime string) ([]report.GoBench, string, error) {
 	var pkgs []string
 	for _, p := range GoBenchPackages {
-		tests, _ := filepath.Glob(filepath.Join(repo, p, "*_test.go"))
+		tests, _ := filepath.Glob(filepath.Join(src, p, "*_test.go"))
 		if len(tests) > 0 {
 			pkgs = append(pkgs, p)
 		}
@@ -31,7 +31,7 @@ func RunGoBench(ctx context.Context, repo string, count int, benchtime string) (
 	}
 	args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-count", strconv.Itoa(count), "-benchtime", benchtime}, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = repo
+	cmd.Dir = src
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/imgate/imgate/bench/plan"
 	"github.com/imgate/imgate/core"
 )
 
@@ -35,7 +36,7 @@ func NewExpectation(cfg core.Config, requestTime string) (*Expectation, error) {
 }
 
 // Want returns the reply body and the decision for one plan request.
-func (x *Expectation) Want(p PlanRequest, decides bool) (string, string) {
+func (x *Expectation) Want(p plan.Request, decides bool) (string, string) {
 	engine := x.allow
 	if decides {
 		engine = x.rules
@@ -47,8 +48,8 @@ func (x *Expectation) Want(p PlanRequest, decides bool) (string, string) {
 }
 
 // DenyShare counts the plan's requests the rules deny.
-func (x *Expectation) DenyShare(plan []PlanRequest) (denied int) {
-	for _, p := range plan {
+func (x *Expectation) DenyShare(reqs []plan.Request) (denied int) {
+	for _, p := range reqs {
 		if _, decision := x.Want(p, true); decision == core.ActionDeny {
 			denied++
 		}
@@ -59,9 +60,9 @@ func (x *Expectation) DenyShare(plan []PlanRequest) (denied int) {
 // Preflight sends every distinct request of the plan to the setup at base
 // and checks status, content type and the exact reply body, so that every
 // setup measured is known to do the work it claims.
-func (x *Expectation) Preflight(client *http.Client, base string, plan []PlanRequest, decides bool) error {
+func (x *Expectation) Preflight(client *http.Client, base string, reqs []plan.Request, decides bool) error {
 	seen := map[string]bool{}
-	for _, p := range plan {
+	for _, p := range reqs {
 		key := p.Target + " " + p.BodyFile
 		if seen[key] {
 			continue

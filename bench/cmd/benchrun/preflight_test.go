@@ -8,10 +8,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imgate/imgate/bench/plan"
 	"github.com/imgate/imgate/core"
 )
 
 func fixedClock() time.Time { return time.Unix(1700000000, 0) }
+
+// expectation decides with bench/configs/rules.json at a fixed clock.
+func expectation(t *testing.T) *Expectation {
+	t.Helper()
+	cfg, err := readRules(filepath.Join(repoFromHere, "bench", "configs", "rules.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := NewExpectation(cfg, "1700000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.rules.SetClock(fixedClock)
+	return x
+}
 
 // TestPreflight: a server answering like imgate passes; one answering the
 // allow reply to everything (what A and B do) fails the deciding check.
@@ -34,18 +50,18 @@ func TestPreflight(t *testing.T) {
 	defer deciding.Close()
 	allowAll := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.allow.Serve(w, r, "", nil) }))
 	defer allowAll.Close()
-	plan, err := ReadPlan(planPath(filepath.Join("..", "..", ".."), "mix-deny10"))
+	reqs, err := plan.Read(plan.Path(repoFromHere, "mix-deny10"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	client := newClient()
-	if err := x.Preflight(client, deciding.URL, plan, true); err != nil {
+	if err := x.Preflight(client, deciding.URL, reqs, true); err != nil {
 		t.Errorf("imgate-like server: %v", err)
 	}
-	if err := x.Preflight(client, allowAll.URL, plan, false); err != nil {
+	if err := x.Preflight(client, allowAll.URL, reqs, false); err != nil {
 		t.Errorf("allow-all server as a non-deciding setup: %v", err)
 	}
-	err = x.Preflight(client, allowAll.URL, plan, true)
+	err = x.Preflight(client, allowAll.URL, reqs, true)
 	if err == nil || !strings.Contains(err.Error(), "banned") {
 		t.Errorf("allow-all server passed as a deciding setup: %v", err)
 	}

@@ -2,60 +2,132 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"strconv"
 
 	"github.com/imgate/imgate/bench/report"
 )
 
-// Setup is one system under test. Every setup serves the same routes
-// (/tencent and /openim/<command>) on its own loopback port.
+// The programs a run builds from the measured tree, by name, with their
+// packages. Setups name their server program here.
+const (
+	ProgramBare      = "bare"
+	ProgramPlain     = "plain"
+	ProgramCaddy     = "caddy"
+	ProgramStatusQuo = "statusquo"
+	ProgramOpenLoop  = "openloop"
+)
+
+// Programs are built into the run's temp dir before anything is measured.
+var Programs = []struct{ Name, Package string }{
+	{ProgramCaddy, "./cmd/caddy"},
+	{ProgramBare, "./bench/bare"},
+	{ProgramPlain, "./bench/plain"},
+	{ProgramStatusQuo, "./bench/statusquo"},
+	{ProgramOpenLoop, "./bench/cmd/openloop"},
+}
+
+// Setup is one system under test, described as data so that a new gateway
+// setup is one more entry. Every setup serves the same routes (/tencent
+// and /openim/<command>) on its own loopback port.
 type Setup struct {
 	report.Item
-	// Caddyfile names the config in bench/configs for Caddy setups; empty
-	// for the bare server.
-	Caddyfile string
+	// Program is the server the setup runs, one of the Program* names.
+	Program string
+	// Config is the setup's file in bench/configs: the Caddyfile of a
+	// Caddy setup, the rules of ProgramPlain; empty for ProgramBare.
+	Config string
 	// Decides is true when the setup applies the rules, so its replies must
 	// equal core.Engine's; false for the fixed allow reply (A, B).
 	Decides bool
-	// NeedsService is true when it proxies to the status quo service.
+	// NeedsService is true when it proxies to the status quo service,
+	// whose CPU then counts as the setup's.
 	NeedsService bool
+	// Profile is true for the Caddy setups whose CPU profiles -pprof saves.
+	Profile bool
 }
 
-// Setups in the order each repeat runs them.
+// Setups in the order each repeat starts from.
 var Setups = []Setup{
-	{Item: report.Item{ID: "A", Description: "bare Go net/http server returning the fixed allow reply (the ceiling; decides nothing)"}},
-	{Item: report.Item{ID: "B", Description: "Caddy `respond` with the fixed allow reply on the same routes (the gateway's own cost; decides nothing)"}, Caddyfile: "B.Caddyfile"},
-	{Item: report.Item{ID: "C", Description: "Caddy + imgate answering from rules (verifies the Tencent signature, decodes, applies 5 rules)"}, Caddyfile: "C.Caddyfile", Decides: true},
-	{Item: report.Item{ID: "D", Description: "status quo: Caddy `reverse_proxy` to a small Go service that parses the callback and applies the same rules"}, Caddyfile: "D.Caddyfile", Decides: true, NeedsService: true},
-	{Item: report.Item{ID: "E", Description: "Caddy + imgate verifying and forwarding every callback (normalized format) to that service, which decides"}, Caddyfile: "E.Caddyfile", Decides: true, NeedsService: true},
+	{Item: report.Item{ID: "A", Description: "bare Go net/http server returning the fixed allow reply (decides nothing: the floor of any HTTP server on this machine)"}, Program: ProgramBare},
+	{Item: report.Item{ID: "B", Description: "Caddy `respond` with the fixed allow reply on the same routes (the gateway's own cost; decides nothing)"}, Program: ProgramCaddy, Config: "B.Caddyfile"},
+	{Item: report.Item{ID: "C", Description: "Caddy + imgate answering from rules (verifies the Tencent signature, decodes, applies the rules of bench/configs/rules.json)"}, Program: ProgramCaddy, Config: "C.Caddyfile", Decides: true, Profile: true},
+	{Item: report.Item{ID: "D", Description: "status quo: Caddy `reverse_proxy` to a small Go service that parses the callback and applies the same rules"}, Program: ProgramCaddy, Config: "D.Caddyfile", Decides: true, NeedsService: true},
+	{Item: report.Item{ID: "E", Description: "Caddy + imgate verifying and forwarding every callback (normalized format) to that service, which decides"}, Program: ProgramCaddy, Config: "E.Caddyfile", Decides: true, NeedsService: true, Profile: true},
+	{Item: report.Item{ID: "F", Description: "plain Go net/http serving imgate's engine (`core.Engine`) with the same rules, logging denials like the module (the deciding ceiling: imgate without a gateway)"}, Program: ProgramPlain, Config: "rules.json", Decides: true},
 }
 
 // Ports are the loopback ports of one run.
-type Ports struct{ Base int }
-
-// Setup is the port a setup serves on: Base+1 for A … Base+5 for E.
-func (p Ports) Setup(i int) int { return p.Base + 1 + i }
-
-// Admin is the Caddy admin port of setup i (pprof lives there).
-func (p Ports) Admin(i int) int { return p.Base + 101 + i }
-
-// Service is the status quo service's port.
-func (p Ports) Service() int { return p.Base + 10 }
-
-// Command returns the program and arguments that start setup i, and the
-// environment the Caddyfile reads.
-func (s Setup) Command(i int, bins Binaries, repo string, ports Ports) (string, []string, []string) {
-	if s.Caddyfile == "" {
-		return bins.Bare, []string{"-addr", "127.0.0.1:" + strconv.Itoa(ports.Setup(i))}, nil
-	}
-	env := []string{
-		"BENCH_PORT=" + strconv.Itoa(ports.Setup(i)),
-		"BENCH_ADMIN_PORT=" + strconv.Itoa(ports.Admin(i)),
-		"BENCH_UPSTREAM_PORT=" + strconv.Itoa(ports.Service()),
-	}
-	return bins.Caddy, []string{"run", "--adapter", "caddyfile", "--config", filepath.Join(repo, "bench", "configs", s.Caddyfile)}, env
+type Ports struct {
+	// Setups[i] serves setup i; Admin[i] is its Caddy admin API (pprof).
+	Setups, Admin []int
+	// Service is the status quo service's port.
+	Service int
 }
 
-// URL is the base URL wrk drives.
-func (p Ports) URL(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", p.Setup(i)) }
+// FreePorts picks free loopback ports for n setups and the service. All
+// are held open until every one is picked, so none repeats.
+func FreePorts(n int) (Ports, error) {
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
+	pick := func() (int, error) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("picking a free loopback port: %w", err)
+		}
+		held = append(held, l)
+		return l.Addr().(*net.TCPAddr).Port, nil
+	}
+	var p Ports
+	var err error
+	for i := 0; i < n; i++ {
+		var s, a int
+		if s, err = pick(); err != nil {
+			return p, err
+		}
+		if a, err = pick(); err != nil {
+			return p, err
+		}
+		p.Setups, p.Admin = append(p.Setups, s), append(p.Admin, a)
+	}
+	p.Service, err = pick()
+	return p, err
+}
+
+// FixedPorts lays out ports from base: the service on base, setup i on
+// base+1+i and its admin API on base+101+i.
+func FixedPorts(base, n int) Ports {
+	p := Ports{Service: base}
+	for i := 0; i < n; i++ {
+		p.Setups = append(p.Setups, base+1+i)
+		p.Admin = append(p.Admin, base+101+i)
+	}
+	return p
+}
+
+// URL is the base URL the load generators drive for setup i.
+func (p Ports) URL(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", p.Setups[i]) }
+
+// Command returns the program and arguments that start setup i from the
+// measured tree at src, and the environment its config reads.
+func (s Setup) Command(i int, bins map[string]string, src string, ports Ports) (string, []string, []string) {
+	addr := "127.0.0.1:" + strconv.Itoa(ports.Setups[i])
+	config := filepath.Join(src, "bench", "configs", s.Config)
+	switch s.Program {
+	case ProgramBare:
+		return bins[ProgramBare], []string{"-addr", addr}, nil
+	case ProgramPlain:
+		return bins[ProgramPlain], []string{"-addr", addr, "-rules", config}, nil
+	}
+	env := []string{
+		"BENCH_PORT=" + strconv.Itoa(ports.Setups[i]),
+		"BENCH_ADMIN_PORT=" + strconv.Itoa(ports.Admin[i]),
+		"BENCH_UPSTREAM_PORT=" + strconv.Itoa(ports.Service),
+	}
+	return bins[ProgramCaddy], []string{"run", "--adapter", "caddyfile", "--config", config}, env
+}

@@ -1,4 +1,8 @@
-package main
+// Package plan reads the benchmark's workload plans (bench/workloads/*.plan):
+// the callbacks every load generator sends (wrk through
+// bench/lua/callbacks.lua, the open-loop client bench/openloop) and that the
+// runner checks every setup's replies against.
+package plan
 
 import (
 	"bufio"
@@ -8,9 +12,8 @@ import (
 	"strings"
 )
 
-// PlanRequest is one callback of a workload plan (bench/workloads/*.plan),
-// the file bench/lua/callbacks.lua sends from.
-type PlanRequest struct {
+// Request is one callback of a workload plan.
+type Request struct {
 	// Target is the path and query, with {requestTime} and {sign} unfilled.
 	Target string
 	// BodyFile is the body's file name in bodies/ next to the plan.
@@ -19,20 +22,25 @@ type PlanRequest struct {
 }
 
 // Sign fills the Tencent authentication placeholders as the Lua script does.
-func (p PlanRequest) Sign(requestTime, sign string) string {
-	return strings.NewReplacer("{requestTime}", requestTime, "{sign}", sign).Replace(p.Target)
+func (r Request) Sign(requestTime, sign string) string {
+	return strings.NewReplacer("{requestTime}", requestTime, "{sign}", sign).Replace(r.Target)
 }
 
-// ReadPlan parses a plan file with the same rules as callbacks.lua: blank
+// Path is the plan file of workload id in the repository at repo.
+func Path(repo, id string) string {
+	return filepath.Join(repo, "bench", "workloads", id+".plan")
+}
+
+// Read parses a plan file with the same rules as callbacks.lua: blank
 // lines and lines starting with # are skipped, every other line is
 // "<target> <body file>".
-func ReadPlan(path string) ([]PlanRequest, error) {
+func Read(path string) ([]Request, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []PlanRequest
+	var out []Request
 	bodies := map[string][]byte{}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
@@ -52,7 +60,7 @@ func ReadPlan(path string) ([]PlanRequest, error) {
 			}
 			bodies[fields[1]] = body
 		}
-		out = append(out, PlanRequest{Target: fields[0], BodyFile: fields[1], Body: body})
+		out = append(out, Request{Target: fields[0], BodyFile: fields[1], Body: body})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

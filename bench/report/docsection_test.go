@@ -1,0 +1,94 @@
+package report
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestDocSection(t *testing.T) {
+	got, err := DocSection(fixture(), "docs/performance.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Numbers from the run of 2026-01-02 (8m0s), **medians of 3 interleaved repeats**, on: 2 CPUs.",
+		"Machine load around the repeats: 1-minute load average 1.50–2.50, 2 CPUs online.",
+		"[bench/RESULTS.md](../bench/RESULTS.md)",
+		"Measured revision: commit `0123456789ab`",
+		"| F | setup F |",
+		"| workload | A | B | C | D | E | F |",
+		"| tencent-join | 40000 | 30000 | 27000 | 12000 | 11000 | 36000 |",
+		"served 2.25× the callbacks of the status quo (D) at 0.44× its server CPU per callback, and 0.90× the throughput of Caddy's static reply (B). Against imgate's engine without a gateway (F), the deciding ceiling, C reached 0.75× its throughput.",
+		"| C ≥ 0.85 × B throughput | 0.90 (≥ 0.85) | 0.90 (≥ 0.85) | yes |",
+		"| mix-deny10 | 80% of B's capacity | 24000 | A 500 µs · B 800 µs · C 1.20 ms · F 600 µs |",
+		"| mix-deny10 | 80% of D's capacity | 9600 | D 2.00 ms · E 90.0 ms (saturated) |",
+		"| C p99 ≤ 1.2 × B p99 at 80% of B's capacity | **1.50 (≤ 1.20): 1.20 ms vs 800 µs** | NO |",
+		"| interpreted plugin < 50 µs per callback | BenchmarkPluginInterpreted | 60.00 µs (< 50.00 µs) | NO |",
+		"The same plugin compiled into the binary (`BenchmarkPluginCompiled`) takes 2.40 µs–6.70 µs per callback.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("section lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, notMeasured) {
+		t.Errorf("a complete run's section says %q", notMeasured)
+	}
+}
+
+func TestDocSectionOfAnOlderRun(t *testing.T) {
+	got, err := DocSection(legacyFixture(), "README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"[bench/RESULTS.md](bench/RESULTS.md)",
+		"not recorded reliably in this run",
+		"Machine load during the repeats: not measured in this run.",
+		"served 2.25× the callbacks of the status quo (D)",
+		"Imgate's engine without a gateway (F), the deciding ceiling: not measured in this run.",
+		"Latency at fixed rates (open loop): not measured in this run; its targets:",
+		"| C p99 ≤ 1.2 × B p99 at 80% of B's capacity | not measured in this run |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("section lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestReplaceSection(t *testing.T) {
+	doc := "# Doc\n\n## Performance\n\nintro\n\n" + DocBegin + "\nold numbers\n" + DocEnd + "\n\nafter\n"
+	got, err := ReplaceSection(doc, "new numbers\n\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "# Doc\n\n## Performance\n\nintro\n\n" + DocBegin + "\nnew numbers\n" + DocEnd + "\n\nafter\n"; got != want {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	again, err := ReplaceSection(got, "new numbers")
+	if err != nil || again != got {
+		t.Fatalf("replacing with the same section changed the doc: %v", err)
+	}
+	for name, bad := range map[string]string{
+		"no markers": "# Doc\n",
+		"no end":     DocBegin + "\nx\n",
+		"two begins": DocBegin + "\n" + DocBegin + "\n" + DocEnd + "\n",
+		"two ends":   DocBegin + "\n" + DocEnd + "\n" + DocEnd + "\n",
+	} {
+		if _, err := ReplaceSection(bad, "x"); !errors.Is(err, ErrNoMarkers) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestRelLink(t *testing.T) {
+	for doc, want := range map[string]string{
+		"README.md":             "bench/RESULTS.md",
+		"docs/performance.md":   "../bench/RESULTS.md",
+		"docs/a/performance.md": "../../bench/RESULTS.md",
+	} {
+		if got := relLink(doc, "bench/RESULTS.md"); got != want {
+			t.Errorf("%s: %s, want %s", doc, got, want)
+		}
+	}
+}
