@@ -178,29 +178,76 @@ func ctxReason(ctx context.Context) string {
 	return "timeout"
 }
 
-// upstreamRequest builds the request sent to next.
-func (e *Engine) upstreamRequest(ctx context.Context, r *http.Request, in *Input, out *Outcome, deadline time.Time) (*http.Request, error) {
+// UpstreamCall is what imgate sends the business service for one
+// forwarded callback, whatever carries it: Engine.Forward builds an
+// *http.Request from it; a host that is not net/http (the WASM plugin)
+// applies it to its own request.
+type UpstreamCall struct {
+	// Path replaces the callback's path when not "" (forward.path).
+	Path string
+	// KeepQuery is true when the callback's query goes along (native
+	// format); the normalized format sends none.
+	KeepQuery bool
+	// Header holds the headers to set, canonical keys: the X-Imgate-*
+	// headers and, for the normalized format, Content-Type.
+	Header map[string]string
+	// Body is the normalized event as JSON, or the callback's own body.
+	Body []byte
+}
+
+// PrepareUpstream describes the upstream call for a callback whose
+// Outcome is ResultForward: the body in the configured format and the
+// X-Imgate-* headers. deadline is when imgate stops waiting; requestID is
+// the id to send, "" for a generated one.
+func (e *Engine) PrepareUpstream(in *Input, out *Outcome, deadline time.Time, requestID string) (*UpstreamCall, error) {
 	ev := out.Event
-	var body []byte
-	up := r.Clone(ctx)
+	call := &UpstreamCall{Path: e.set.forwardPath, Header: make(map[string]string, 10)}
 	if e.set.format == FormatNormalized {
 		// Raw is filled only here: validating the body costs a second pass
 		// that decisions answered from rules do not need.
 		if ev.Raw == nil {
 			ev.Raw = cleanBody(in.Body)
 		}
-		var err error
-		if body, err = json.Marshal(ev); err != nil {
+		body, err := json.Marshal(ev)
+		if err != nil {
 			return nil, fmt.Errorf("encoding event: %s: %w", err.Error(), ErrUpstream)
 		}
-		up.URL.RawQuery = ""
-		up.Header.Set("Content-Type", "application/json")
+		call.Body = body
+		call.Header["Content-Type"] = "application/json"
 	} else {
-		body = in.Body
+		call.Body = in.Body
+		call.KeepQuery = true
 	}
-	if e.set.forwardPath != "" {
-		up.URL.Path, up.URL.RawPath = e.set.forwardPath, ""
+	if requestID == "" {
+		requestID = requestIDPrefix + "-" + strconv.FormatInt(requestSeq.Add(1), 36)
 	}
+	h := call.Header
+	h[HeaderPlatform] = ev.Platform
+	h[HeaderEvent] = ev.Event
+	h[HeaderCommand] = ev.Command
+	h[HeaderGroup] = ev.GroupID
+	h[HeaderActor] = ev.Actor
+	h[HeaderRule] = out.Rule
+	h[HeaderVerified] = out.Verified
+	h[HeaderDeadline] = strconv.FormatInt(deadline.UnixMilli(), 10)
+	h[HeaderRequestID] = requestID
+	return call, nil
+}
+
+// upstreamRequest builds the request sent to next.
+func (e *Engine) upstreamRequest(ctx context.Context, r *http.Request, in *Input, out *Outcome, deadline time.Time) (*http.Request, error) {
+	call, err := e.PrepareUpstream(in, out, deadline, r.Header.Get("operationID"))
+	if err != nil {
+		return nil, err
+	}
+	up := r.Clone(ctx)
+	if !call.KeepQuery {
+		up.URL.RawQuery = ""
+	}
+	if call.Path != "" {
+		up.URL.Path, up.URL.RawPath = call.Path, ""
+	}
+	body := call.Body
 	up.Body = io.NopCloser(bytes.NewReader(body))
 	up.ContentLength = int64(len(body))
 	up.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
@@ -209,21 +256,28 @@ func (e *Engine) upstreamRequest(ctx context.Context, r *http.Request, in *Input
 	// The reply is parsed, not relayed: a compressed reply would read as
 	// garbage. The proxy's transport negotiates and undoes its own gzip.
 	up.Header.Del("Accept-Encoding")
-	h := up.Header
-	h.Set(HeaderPlatform, ev.Platform)
-	h.Set(HeaderEvent, ev.Event)
-	h.Set(HeaderCommand, ev.Command)
-	h.Set(HeaderGroup, ev.GroupID)
-	h.Set(HeaderActor, ev.Actor)
-	h.Set(HeaderRule, out.Rule)
-	h.Set(HeaderVerified, out.Verified)
-	h.Set(HeaderDeadline, strconv.FormatInt(deadline.UnixMilli(), 10))
-	id := r.Header.Get("operationID")
-	if id == "" {
-		id = requestIDPrefix + "-" + strconv.FormatInt(requestSeq.Add(1), 36)
+	for k, v := range call.Header {
+		up.Header[k] = []string{v}
 	}
-	h.Set(HeaderRequestID, id)
 	return up, nil
+}
+
+// Resolve turns the upstream's answer to a forwarded callback (status and
+// body, already read) into the platform reply, or into the fallback when
+// the answer cannot be used. For hosts that call the upstream themselves;
+// Forward does this for net/http hosts.
+func (e *Engine) Resolve(out *Outcome, status int, body []byte) *Outcome {
+	if len(body) > e.set.maxReply {
+		return e.resolve(out, status, body[:e.set.maxReply], true)
+	}
+	return e.resolve(out, status, body, false)
+}
+
+// Fallback encodes the configured fallback decision for a forwarded
+// callback whose upstream failed; reason labels the failure in logs and
+// metrics ("timeout", "unreachable", ...).
+func (e *Engine) Fallback(out *Outcome, reason string, err error) *Outcome {
+	return e.fallback(out, reason, err)
 }
 
 // resolve validates the upstream answer and encodes the platform reply.

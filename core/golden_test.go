@@ -12,11 +12,7 @@ import (
 // TestGolden runs every case in testdata/golden through Engine.Serve, the
 // same entry point the Caddy and Traefik adapters use.
 func TestGolden(t *testing.T) {
-	cases, err := golden.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden.Run(t, cases, func(t *testing.T, c *golden.Case) []golden.Target {
+	golden.RunAll(t, func(t *testing.T, c *golden.Case) []golden.Target {
 		var cfg core.Config
 		if err := golden.DecodeStrict(c.Config, &cfg); err != nil {
 			t.Fatalf("config: %v", err)

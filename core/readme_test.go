@@ -1,8 +1,6 @@
 package core_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,14 +12,7 @@ import (
 // every command the code knows must appear in the row of its normalized
 // event.
 func TestReadmeEventTable(t *testing.T) {
-	dir, err := golden.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(filepath.Dir(dir), "docs", "events.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := golden.ReadTestdata(t, "..", "docs", "events.md")
 	rows := map[string]string{}
 	for _, line := range strings.Split(string(data), "\n") {
 		if strings.HasPrefix(line, "| `group.") {

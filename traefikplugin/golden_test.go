@@ -15,11 +15,7 @@ import (
 // this is the whole plugin interpreted by Yaegi v0.16.1. Result and rule are
 // read from the decision header, shadow hits from the log lines.
 func TestGolden(t *testing.T) {
-	cases, err := golden.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden.Run(t, cases, func(t *testing.T, c *golden.Case) []golden.Target {
+	golden.RunAll(t, func(t *testing.T, c *golden.Case) []golden.Target {
 		config, err := c.ConfigWithDecisionHeader()
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +39,29 @@ type Target struct {
 	Name string
 	Base string
 	Send func(t *testing.T, r *http.Request, last bool) Reply
+}
+
+// RunAll loads every case of testdata/golden and runs them (see Run).
+func RunAll(t *testing.T, targets func(t *testing.T, c *Case) []Target) {
+	cases, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	Run(t, cases, targets)
+}
+
+// ReadTestdata returns a file under testdata, or fails the test.
+func ReadTestdata(tb testing.TB, path ...string) []byte {
+	tb.Helper()
+	dir, err := Dir()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(append([]string{dir}, path...)...))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
 }
 
 // Run runs every case as a subtest: targets builds the gateways for the

@@ -63,11 +63,7 @@ func shaped(t *testing.T, provider func(map[string]any) (map[string]any, error),
 // runGolden runs every case, interpreted and compiled, with the config
 // configOf gives; a nil config means configOf checked the case itself.
 func runGolden(t *testing.T, configOf func(*testing.T, *golden.Case) map[string]any) {
-	cases, err := golden.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden.Run(t, cases, func(t *testing.T, c *golden.Case) []golden.Target {
+	golden.RunAll(t, func(t *testing.T, c *golden.Case) []golden.Target {
 		config := configOf(t, c)
 		if config == nil {
 			return nil

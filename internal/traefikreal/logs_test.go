@@ -168,14 +168,7 @@ func TestInlineTokenInDebugDump(t *testing.T) {
 // configuration.
 func exampleAccessLogFields(t *testing.T) map[string]any {
 	t.Helper()
-	dir, err := golden.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "traefik", "static-local.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := golden.ReadTestdata(t, "traefik", "static-local.yml")
 	var static struct {
 		AccessLog struct {
 			Fields map[string]any `yaml:"fields"`
