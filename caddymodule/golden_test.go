@@ -70,7 +70,7 @@ func loadGoldenCases(t *testing.T) []*goldenCase {
 			continue
 		}
 		h := &Handler{}
-		if err := golden.DecodeStrict(c.Config, &h.Config); err != nil {
+		if err := golden.StrictDecoder(c.Config).Decode(&h.Config); err != nil {
 			t.Fatalf("%s: config: %v", c.Name, err)
 		}
 		if h.DecisionHeader == "" {

@@ -194,30 +194,30 @@ func decide(e *Engine, in *Input) *Outcome {
 		return failure(ResultTooLarge, http.StatusRequestEntityTooLarge, "too_large", fmt.Errorf("body over %d bytes: %w", e.set.maxBody, ErrTooLarge))
 	}
 	now := e.now()
-	q := callbackQuery{rawQuery: in.RawQuery}
+	var q callbackQuery
 	var p *platform
-	var err error
+	recognised := false
 	for _, candidate := range e.set.platforms {
-		if err = candidate.parse(in, &q); err == nil {
+		if q, recognised = candidate.parse(in); recognised {
 			p = candidate
 			break
 		}
-		q = callbackQuery{rawQuery: in.RawQuery}
 	}
 	if p == nil {
-		return failure(ResultBadRequest, http.StatusBadRequest, "no_command", err)
+		last := e.set.platforms[len(e.set.platforms)-1]
+		return failure(ResultBadRequest, http.StatusBadRequest, "no_command", last.notCallback(in))
 	}
 	ev := &Event{Platform: p.name, Command: q.command, platform: p, cmd: p.lookup(q.command)}
 	ev.Event = ev.cmd.event
 	ev.Phase = phaseOf(ev.cmd.before)
-	verified, err := p.verify(e.set, &q, in.RemoteAddr, now)
+	verified, err := p.verify(e.set, q, in.RemoteAddr, now)
 	if err != nil {
 		out := verifyFailure(err)
 		out.Event = ev
 		return out
 	}
 	out := &Outcome{Event: ev, Verified: verified}
-	err = p.decode(ev, &q, in.Body)
+	err = p.decode(ev, q, in.Body)
 	// A new vendor command may shape a field differently from the known
 	// commands' structs; it still gets its continue reply when the body is
 	// a JSON object, because new commands must never break users' apps.

@@ -14,7 +14,7 @@ import (
 func TestGolden(t *testing.T) {
 	golden.RunAll(t, func(t *testing.T, c *golden.Case) []golden.Target {
 		var cfg core.Config
-		if err := golden.DecodeStrict(c.Config, &cfg); err != nil {
+		if err := golden.StrictDecoder(c.Config).Decode(&cfg); err != nil {
 			t.Fatalf("config: %v", err)
 		}
 		engine, err := core.New(cfg)

@@ -196,22 +196,22 @@ func (s *scanner) field(plan *scanPlan, sv reflect.Value, key []byte, seen *uint
 	return false
 }
 
-// strings reads ["a", ...] or null, which (as in encoding/json) resets the list.
+// strings reads ["a", ...] or null, which (as in encoding/json) resets
+// the list. Elements go straight into the field (addressable: it is a
+// struct field), so no slice header or element is boxed.
 func (s *scanner) strings(fv reflect.Value) bool {
 	if s.literal("null") {
 		fv.SetZero()
 		return true
 	}
-	list := make([]string, 0, 8)
-	ok := s.array(func() bool {
+	fv.SetZero()
+	fv.Grow(8) // empty, not nil, as encoding/json leaves "[]"
+	return s.array(func() bool {
 		v, ok := s.plainString()
-		list = append(list, v)
+		n := grow(fv)
+		fv.Index(n).SetString(v)
 		return ok
 	})
-	if ok {
-		fv.Set(reflect.ValueOf(list))
-	}
-	return ok
 }
 
 // objects reads [{"<key>":"id"}, ...] or null.
@@ -220,11 +220,12 @@ func (s *scanner) objects(fv reflect.Value, f scanField) bool {
 		fv.SetZero()
 		return true
 	}
-	list := reflect.MakeSlice(fv.Type(), 0, 8)
-	ok := s.array(func() bool {
-		elem := reflect.New(f.elemType).Elem()
+	fv.SetZero()
+	fv.Grow(8) // empty, not nil, as encoding/json leaves "[]"
+	return s.array(func() bool {
+		elem := fv.Index(grow(fv)).Field(0)
 		seenKey := false
-		ok := s.object(func(key []byte) bool {
+		return s.object(func(key []byte) bool {
 			switch {
 			case string(key) == f.elemKey:
 				if seenKey {
@@ -235,20 +236,24 @@ func (s *scanner) objects(fv reflect.Value, f scanField) bool {
 					return true
 				}
 				v, ok := s.plainString()
-				elem.Field(0).SetString(v)
+				elem.SetString(v)
 				return ok
 			case foldsTo(key, f.elemKey):
 				return false
 			}
 			return s.skip()
 		})
-		list = reflect.Append(list, elem)
-		return ok
 	})
-	if ok {
-		fv.Set(list)
+}
+
+// grow appends a zero element to the slice field fv and returns its index.
+func grow(fv reflect.Value) int {
+	n := fv.Len()
+	if n == fv.Cap() {
+		fv.Grow(1)
 	}
-	return ok
+	fv.SetLen(n + 1)
+	return n
 }
 
 // array walks [value, ...], calling value with the scanner at each element.

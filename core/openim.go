@@ -46,6 +46,7 @@ var openimPlatform = &platform{
 	name:            PlatformOpenIM,
 	index:           1,
 	parse:           parseOpenIM,
+	notCallback:     openimNotCallback,
 	lookup:          lookupOpenIM,
 	commands:        openimCommands,
 	verify:          verifyOpenIM,
@@ -178,26 +179,34 @@ type openimBody struct {
 // parseOpenIM finds the command word and the path left before it. v3.5+
 // appends the command as the last path segment; v3.0–3.4 send it as
 // ?command=.
-func parseOpenIM(in *Input, q *callbackQuery) error {
+func parseOpenIM(in *Input) (callbackQuery, bool) {
+	q := callbackQuery{rawQuery: in.RawQuery}
 	if cmd := queryValue(in.RawQuery, "command"); cmd != "" {
-		q.command, q.pathRest = cmd, in.Path
-		return nil
+		q.command = cmd
+		q.pathRest = in.Path
+		return q, true
 	}
 	trimmed := strings.TrimRight(in.Path, "/")
 	i := strings.LastIndexByte(trimmed, '/')
 	seg := trimmed[i+1:]
-	if !strings.HasPrefix(strings.ToLower(seg), "callback") {
+	// EqualFold on the prefix, not ToLower: this runs on every callback.
+	if len(seg) < len("callback") || !strings.EqualFold(seg[:len("callback")], "callback") {
 		if _, glued := querySecret(in.RawQuery); glued != "" {
-			q.command, q.pathRest = glued, in.Path
-			return nil
+			q.command = glued
+			q.pathRest = in.Path
+			return q, true
 		}
-		return fmt.Errorf("path %q ends in no OpenIM callback command and the query has no command=: %w", in.Path, ErrNotCallback)
+		return q, false
 	}
 	q.command = seg
 	if i >= 0 {
 		q.pathRest = trimmed[:i]
 	}
-	return nil
+	return q, true
+}
+
+func openimNotCallback(in *Input) error {
+	return fmt.Errorf("path %q ends in no OpenIM callback command and the query has no command=: %w", in.Path, ErrNotCallback)
 }
 
 // querySecret returns the "secret" query parameter and the command OpenIM
@@ -223,7 +232,7 @@ func querySecret(query string) (secret, cmd string) {
 // verifyOpenIM checks the source address and the shared secret carried in
 // the callback URL. The query is read again for the secret: parse keeps
 // only what every callback needs.
-func verifyOpenIM(s *settings, q *callbackQuery, remote string, now time.Time) (string, error) {
+func verifyOpenIM(s *settings, q callbackQuery, remote string, now time.Time) (string, error) {
 	var done []string
 	if len(s.cidrs) > 0 {
 		addr, err := parseRemote(remote)
@@ -273,7 +282,7 @@ func prefixesContain(prefixes []netip.Prefix, a netip.Addr) bool {
 }
 
 // decodeOpenIM fills ev from an OpenIM body.
-func decodeOpenIM(ev *Event, q *callbackQuery, body []byte) error {
+func decodeOpenIM(ev *Event, q callbackQuery, body []byte) error {
 	var b openimBody
 	if err := decodeBody(body, &b); err != nil {
 		return err

@@ -18,10 +18,15 @@ type platform struct {
 	// slices such as a rule's deny codes.
 	index int
 
-	// parse recognises the platform's callback in a request: it fills the
-	// command and the query values the platform sends, or returns an
-	// ErrNotCallback error saying what is missing.
-	parse func(in *Input, q *callbackQuery) error
+	// parse recognises the platform's callback in a request: it returns
+	// the command and the query values the platform sends, and whether the
+	// request is one; notCallback then says what is missing. The query
+	// travels by value: a pointer passed through a function value escapes
+	// to the heap. The error is built only when no platform takes the
+	// request: with platform auto every OpenIM callback is first offered to
+	// Tencent.
+	parse       func(in *Input) (callbackQuery, bool)
+	notCallback func(in *Input) error
 	// lookup maps a command word to its event; unknown commands map to
 	// EventUnknown, phased by what their name says.
 	lookup func(name string) command
@@ -29,9 +34,9 @@ type platform struct {
 	commands map[string]command
 	// verify checks the request against the configured credentials and
 	// returns what it verified, for X-Imgate-Verified.
-	verify func(s *settings, q *callbackQuery, remote string, now time.Time) (string, error)
+	verify func(s *settings, q callbackQuery, remote string, now time.Time) (string, error)
 	// decode fills ev from the body (ev.Command is set).
-	decode func(ev *Event, q *callbackQuery, body []byte) error
+	decode func(ev *Event, q callbackQuery, body []byte) error
 
 	// reply encodes a decision: allow (deny false, no refused), deny with a
 	// code and message, or a partial refusal of some members.

@@ -49,6 +49,7 @@ var tencentPlatform = &platform{
 	name:            PlatformTencent,
 	index:           0,
 	parse:           parseTencent,
+	notCallback:     func(in *Input) error { return fmt.Errorf("query has no CallbackCommand: %w", ErrNotCallback) },
 	lookup:          lookupTencent,
 	commands:        tencentCommands,
 	verify:          verifyTencent,
@@ -151,7 +152,8 @@ func TencentSign(token, requestTime string) string {
 // reading each key separately costs a function call and a scan per key,
 // which Yaegi makes expensive. A Tencent callback is one whose query has
 // CallbackCommand.
-func parseTencent(in *Input, q *callbackQuery) error {
+func parseTencent(in *Input) (callbackQuery, bool) {
+	q := callbackQuery{rawQuery: in.RawQuery}
 	raw := in.RawQuery
 	escaped := strings.IndexByte(raw, '%') >= 0 || strings.IndexByte(raw, '+') >= 0
 	for raw != "" {
@@ -193,10 +195,7 @@ func parseTencent(in *Input, q *callbackQuery) error {
 			*dst = v
 		}
 	}
-	if q.command == "" {
-		return fmt.Errorf("query has no CallbackCommand: %w", ErrNotCallback)
-	}
-	return nil
+	return q, q.command != ""
 }
 
 // signMatches compares Sign (hex, either case) with sha256(token +
@@ -219,7 +218,7 @@ func signMatches(token, requestTime, sign string) bool {
 
 // verifyTencent checks SdkAppid, Sign and RequestTime. It returns what was
 // verified, for X-Imgate-Verified.
-func verifyTencent(s *settings, q *callbackQuery, remote string, now time.Time) (string, error) {
+func verifyTencent(s *settings, q callbackQuery, remote string, now time.Time) (string, error) {
 	verified := "none"
 	if s.appID != "" {
 		if subtle.ConstantTimeCompare([]byte(q.appID), []byte(s.appID)) != 1 {
@@ -255,7 +254,7 @@ func verifyTencent(s *settings, q *callbackQuery, remote string, now time.Time) 
 
 // decodeTencent fills ev from a Tencent body. ev.Command is the query's
 // CallbackCommand; the body's, when present, must agree.
-func decodeTencent(ev *Event, q *callbackQuery, body []byte) error {
+func decodeTencent(ev *Event, q callbackQuery, body []byte) error {
 	var b tencentBody
 	if err := decodeBody(body, &b); err != nil {
 		return err

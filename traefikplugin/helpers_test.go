@@ -39,7 +39,7 @@ type testMiddleware struct {
 func newTestMiddleware(t *testing.T, configJSON string, next http.Handler) *testMiddleware {
 	t.Helper()
 	cfg := CreateConfig()
-	if err := golden.DecodeStrict([]byte(configJSON), cfg); err != nil {
+	if err := golden.StrictDecoder([]byte(configJSON)).Decode(cfg); err != nil {
 		t.Fatalf("config: %v", err)
 	}
 	h, err := New(context.Background(), next, cfg, uniqueName(t))

@@ -153,12 +153,15 @@ func (c *Case) ConfigWithDecisionHeader() (map[string]interface{}, error) {
 	return m, nil
 }
 
-// DecodeStrict decodes JSON into v refusing unknown keys, as Caddy decodes
-// its config: every suite reads case configs this way.
-func DecodeStrict(data []byte, v interface{}) error {
+// StrictDecoder returns a JSON decoder over data that refuses unknown
+// keys, as Caddy decodes its config: every suite reads case configs this
+// way. (A decoder, not a decode function taking interface{}: Yaegi wraps an
+// interpreted pointer passed through an interpreted interface{} parameter,
+// and encoding/json then refuses it as a non-pointer.)
+func StrictDecoder(data []byte) *json.Decoder {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	return dec
 }
 
 // LockedBuffer is a log sink safe for concurrent writes.
