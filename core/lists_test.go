@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,19 +158,16 @@ func TestListAtomicSwap(t *testing.T) {
 	}
 	e, path, _ := listEngine(t, old.String())
 	l := e.List("l")
-	stop := make(chan struct{})
+	// An atomic flag, not a select on a channel: both readers would share
+	// one select under Yaegi (docs/design.md).
+	var stop atomic.Bool
 	var wg sync.WaitGroup
 	var bad sync.Map
 	for r := 0; r < 2; r++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for !stop.Load() {
 				if n := l.Size(); n != 51 && n != 301 {
 					bad.Store(n, true)
 				}
@@ -188,7 +186,7 @@ func TestListAtomicSwap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	close(stop)
+	stop.Store(true)
 	wg.Wait()
 	bad.Range(func(k, v interface{}) bool {
 		t.Errorf("a reader saw a list of %v entries", k)
