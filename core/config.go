@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 )
@@ -139,6 +138,9 @@ type ForwardConfig struct {
 	// Default: "normalized".
 	Format string `json:"format,omitempty"`
 
+	// The deadline keys are per platform but live in this section, where
+	// operators look for them; each platform's settle reads its own.
+
 	// TencentDeadline bounds a forwarded Tencent callback; it must stay
 	// below Tencent's fixed 2 s budget. Default: "1500ms".
 	TencentDeadline string `json:"tencentDeadline,omitempty"`
@@ -167,30 +169,21 @@ type ForwardConfig struct {
 	MaxReplyBytes int `json:"maxReplyBytes,omitempty"`
 }
 
-// Limits and defaults.
+// Limits and defaults shared by every platform; each platform's own are
+// in its file.
 const (
 	DefaultMaxBodyBytes     = 64 << 10
 	DefaultRateLimitMaxKeys = 100000
-	DefaultSignWindow       = 60 * time.Second
 	DefaultListReload       = 5 * time.Second
-	DefaultTencentDeadline  = 1500 * time.Millisecond
-	DefaultOpenIMDeadline   = 3 * time.Second
-	DefaultOpenIMTimeout    = 5 * time.Second
-	TencentBudget           = 2 * time.Second
-	OpenIMMaxTimeout        = 15 * time.Second
-	DefaultOpenIMDenyCode   = 5000
-	DefaultTencentDenyCode  = 1
 )
 
-// Actions and platforms.
+// Actions, formats, and the platform setting that answers every platform.
 const (
 	ActionAllow   = "allow"
 	ActionDeny    = "deny"
 	ActionForward = "forward"
 
-	PlatformAuto    = "auto"
-	PlatformTencent = "tencent"
-	PlatformOpenIM  = "openim"
+	PlatformAuto = "auto"
 
 	FormatNormalized = "normalized"
 	FormatNative     = "native"
@@ -203,23 +196,19 @@ type settings struct {
 	platform       string
 	platforms      []*platform
 	maxBody        int
-	signWindow     time.Duration
 	listReload     time.Duration
 	rateMaxKeys    int
 	defaultAction  string
 	format         string
-	tencentDL      time.Duration
-	openimDL       time.Duration
 	fallback       string
 	fallbackEvents map[string]string
 	forwardPath    string
 	maxReply       int
-	cidrs          []netip.Prefix
-	// appID, token and secret are the credentials in force, resolved from
-	// their inline, environment or file source.
-	appID  string
-	token  string
-	secret string
+
+	// Each platform's settle fills its own settings (a new platform adds
+	// its fields here).
+	tencent tencentSettings
+	openim  openimSettings
 }
 
 func configErr(key string, format string, args ...interface{}) error {
@@ -275,30 +264,16 @@ func (c *Config) validate() (*settings, error) {
 	if s.rateMaxKeys < 0 {
 		return nil, configErr("rateLimitMaxKeys", "%d is negative", c.RateLimitMaxKeys)
 	}
-	if s.signWindow, err = parseDuration("tencent.signWindow", c.Tencent.SignWindow, DefaultSignWindow); err != nil {
-		return nil, err
-	}
 	if s.listReload, err = parseDuration("listReloadInterval", c.ListReloadInterval, DefaultListReload); err != nil {
 		return nil, err
 	}
 	if s.defaultAction, err = oneOf("defaultAction", c.DefaultAction, ActionAllow, ActionAllow, ActionDeny, ActionForward); err != nil {
 		return nil, err
 	}
-	if c.Tencent.AppID != "" {
-		if err = ValidateAppID(c.Tencent.AppID); err != nil {
-			return nil, fmt.Errorf("tencent.appId: %w", err)
+	for _, p := range platforms {
+		if err = p.settle(c, s); err != nil {
+			return nil, err
 		}
-		s.appID = c.Tencent.AppID
-	}
-	if err = resolveCredentials(c, s); err != nil {
-		return nil, err
-	}
-	for i, cidr := range c.OpenIM.AllowedCIDRs {
-		p, perr := parsePrefix(cidr)
-		if perr != nil {
-			return nil, configErr(fmt.Sprintf("openim.allowedCidrs[%d]", i), "%q is not a CIDR or IP address", cidr)
-		}
-		s.cidrs = append(s.cidrs, p)
 	}
 	if err = c.Forward.validate(s); err != nil {
 		return nil, err
@@ -306,45 +281,10 @@ func (c *Config) validate() (*settings, error) {
 	return s, nil
 }
 
-func parsePrefix(v string) (netip.Prefix, error) {
-	v = strings.TrimSpace(v)
-	if strings.Contains(v, "/") {
-		p, err := netip.ParsePrefix(v)
-		if err != nil {
-			return p, err
-		}
-		return p.Masked(), nil
-	}
-	a, err := netip.ParseAddr(v)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
-}
-
 func (f *ForwardConfig) validate(s *settings) error {
 	var err error
 	if s.format, err = oneOf("forward.format", f.Format, FormatNormalized, FormatNormalized, FormatNative); err != nil {
 		return err
-	}
-	if s.tencentDL, err = parseDuration("forward.tencentDeadline", f.TencentDeadline, DefaultTencentDeadline); err != nil {
-		return err
-	}
-	if s.tencentDL >= TencentBudget {
-		return configErr("forward.tencentDeadline", "%s is not below Tencent's fixed 2s callback budget", s.tencentDL)
-	}
-	openimTimeout, err := parseDuration("forward.openimTimeout", f.OpenIMTimeout, DefaultOpenIMTimeout)
-	if err != nil {
-		return err
-	}
-	if openimTimeout > OpenIMMaxTimeout {
-		return configErr("forward.openimTimeout", "%s is above OpenIM's 15s HTTP client cap", openimTimeout)
-	}
-	if s.openimDL, err = parseDuration("forward.openimDeadline", f.OpenIMDeadline, DefaultOpenIMDeadline); err != nil {
-		return err
-	}
-	if s.openimDL >= openimTimeout {
-		return configErr("forward.openimDeadline", "%s is not below the OpenIM callback timeout %s", s.openimDL, openimTimeout)
 	}
 	if s.fallback, err = oneOf("forward.fallback", f.Fallback, ActionAllow, ActionAllow, ActionDeny); err != nil {
 		return err

@@ -58,23 +58,6 @@ func (c credential) resolve() (string, error) {
 	return c.inline, nil
 }
 
-// resolveCredentials fills s.token and s.secret from cfg.
-func resolveCredentials(cfg *Config, s *settings) error {
-	var err error
-	s.token, err = credential{
-		inline: cfg.Tencent.Token, env: cfg.Tencent.TokenEnv, file: cfg.Tencent.TokenFile,
-		inlineKey: "tencent.token", envKey: "tencent.tokenEnv", fileKey: "tencent.tokenFile",
-	}.resolve()
-	if err != nil {
-		return err
-	}
-	s.secret, err = credential{
-		inline: cfg.OpenIM.Secret, env: cfg.OpenIM.SecretEnv, file: cfg.OpenIM.SecretFile,
-		inlineKey: "openim.secret", envKey: "openim.secretEnv", fileKey: "openim.secretFile",
-	}.resolve()
-	return err
-}
-
 // verificationWarnings lists the checks that are off because nothing
 // configures them, for the platforms this config answers.
 func verificationWarnings(s *settings) []string {

@@ -16,14 +16,17 @@ func Fingerprint(cfg Config) string {
 	if err != nil {
 		return ""
 	}
+	// A config that does not settle fails in New anyway; its error text
+	// then stands in for the credentials.
 	var s settings
-	if rerr := resolveCredentials(&cfg, &s); rerr != nil {
-		data = append(data, rerr.Error()...)
-	} else {
+	for _, p := range platforms {
+		if serr := p.settle(&cfg, &s); serr != nil {
+			data = append(data, serr.Error()...)
+		}
+	}
+	for _, p := range platforms {
 		data = append(data, 0)
-		data = append(data, s.token...)
-		data = append(data, 0)
-		data = append(data, s.secret...)
+		data = append(data, p.credential(&s)...)
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:16])

@@ -42,9 +42,29 @@ type OpenIMConfig struct {
 	AllowedCIDRs []string `json:"allowedCidrs,omitempty"`
 }
 
+// OpenIM's platform name, limits and defaults.
+const (
+	PlatformOpenIM        = "openim"
+	DefaultOpenIMDeadline = 3 * time.Second
+	DefaultOpenIMTimeout  = 5 * time.Second
+	OpenIMMaxTimeout      = 15 * time.Second
+	DefaultOpenIMDenyCode = 5000
+)
+
+// openimSettings are the parsed OpenIM settings.
+type openimSettings struct {
+	// secret is the shared secret in force, resolved from its inline,
+	// environment or file source.
+	secret   string
+	cidrs    []netip.Prefix
+	deadline time.Duration
+}
+
 var openimPlatform = &platform{
 	name:            PlatformOpenIM,
 	index:           1,
+	settle:          settleOpenIM,
+	credential:      func(s *settings) string { return s.openim.secret },
 	parse:           parseOpenIM,
 	notCallback:     openimNotCallback,
 	lookup:          lookupOpenIM,
@@ -56,9 +76,60 @@ var openimPlatform = &platform{
 	validCode:       validOpenIMCode,
 	codeRange:       "an OpenIM errCode (5000-9999)",
 	defaultDenyCode: DefaultOpenIMDenyCode,
-	deadline:        func(s *settings) time.Duration { return s.openimDL },
+	deadline:        func(s *settings) time.Duration { return s.openim.deadline },
 	checkNative:     checkOpenIMNative,
 	warnings:        openimWarnings,
+}
+
+// settleOpenIM validates the openim section and forward.openimDeadline and
+// forward.openimTimeout.
+func settleOpenIM(c *Config, s *settings) error {
+	o := &s.openim
+	var err error
+	o.secret, err = credential{
+		inline: c.OpenIM.Secret, env: c.OpenIM.SecretEnv, file: c.OpenIM.SecretFile,
+		inlineKey: "openim.secret", envKey: "openim.secretEnv", fileKey: "openim.secretFile",
+	}.resolve()
+	if err != nil {
+		return err
+	}
+	for i, cidr := range c.OpenIM.AllowedCIDRs {
+		p, perr := parsePrefix(cidr)
+		if perr != nil {
+			return configErr(fmt.Sprintf("openim.allowedCidrs[%d]", i), "%q is not a CIDR or IP address", cidr)
+		}
+		o.cidrs = append(o.cidrs, p)
+	}
+	timeout, err := parseDuration("forward.openimTimeout", c.Forward.OpenIMTimeout, DefaultOpenIMTimeout)
+	if err != nil {
+		return err
+	}
+	if timeout > OpenIMMaxTimeout {
+		return configErr("forward.openimTimeout", "%s is above OpenIM's 15s HTTP client cap", timeout)
+	}
+	if o.deadline, err = parseDuration("forward.openimDeadline", c.Forward.OpenIMDeadline, DefaultOpenIMDeadline); err != nil {
+		return err
+	}
+	if o.deadline >= timeout {
+		return configErr("forward.openimDeadline", "%s is not below the OpenIM callback timeout %s", o.deadline, timeout)
+	}
+	return nil
+}
+
+func parsePrefix(v string) (netip.Prefix, error) {
+	v = strings.TrimSpace(v)
+	if strings.Contains(v, "/") {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return p, err
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(v)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // Fields OpenIM copies from the reply of the set-group-info callbacks back
@@ -232,7 +303,8 @@ func querySecret(query string) (secret, cmd string) {
 // verifyOpenIM checks the source address and the shared secret carried in
 // the callback URL. The query is read again for the secret: parse keeps
 // only what every callback needs.
-func verifyOpenIM(s *settings, q callbackQuery, remote string, now time.Time) (string, error) {
+func verifyOpenIM(set *settings, q callbackQuery, remote string, now time.Time) (string, error) {
+	s := &set.openim
 	var done []string
 	if len(s.cidrs) > 0 {
 		addr, err := parseRemote(remote)
@@ -441,7 +513,7 @@ func checkOpenIMNative(ev *Event, body []byte) (string, error) {
 }
 
 func openimWarnings(s *settings) []string {
-	if s.secret == "" && len(s.cidrs) == 0 {
+	if s.openim.secret == "" && len(s.openim.cidrs) == 0 {
 		return []string{"no openim.secret (or secretEnv, secretFile) and no openim.allowedCidrs: OpenIM callbacks are not verified, anyone who can reach this route can send them"}
 	}
 	return nil

@@ -17,6 +17,11 @@ type platform struct {
 	// index is the platform's position in platforms, for per-platform
 	// slices such as a rule's deny codes.
 	index int
+	// settle validates the platform's config keys and fills its settings.
+	settle func(c *Config, s *settings) error
+	// credential returns the credential settle resolved (token, secret),
+	// so that a config's fingerprint changes when a credential file does.
+	credential func(s *settings) string
 
 	// parse recognises the platform's callback in a request: it returns
 	// the command and the query values the platform sends, and whether the

@@ -45,9 +45,30 @@ type TencentConfig struct {
 	SignWindow string `json:"signWindow,omitempty"`
 }
 
+// Tencent's platform name, limits and defaults.
+const (
+	PlatformTencent        = "tencent"
+	DefaultSignWindow      = 60 * time.Second
+	DefaultTencentDeadline = 1500 * time.Millisecond
+	TencentBudget          = 2 * time.Second
+	DefaultTencentDenyCode = 1
+)
+
+// tencentSettings are the parsed Tencent settings.
+type tencentSettings struct {
+	// appID and token are the credentials in force, the token resolved
+	// from its inline, environment or file source.
+	appID      string
+	token      string
+	signWindow time.Duration
+	deadline   time.Duration
+}
+
 var tencentPlatform = &platform{
 	name:            PlatformTencent,
 	index:           0,
+	settle:          settleTencent,
+	credential:      func(s *settings) string { return s.tencent.token },
 	parse:           parseTencent,
 	notCallback:     func(in *Input) error { return fmt.Errorf("query has no CallbackCommand: %w", ErrNotCallback) },
 	lookup:          lookupTencent,
@@ -59,9 +80,38 @@ var tencentPlatform = &platform{
 	validCode:       validTencentCode,
 	codeRange:       "a Tencent reject code (1 or 10100-10200)",
 	defaultDenyCode: DefaultTencentDenyCode,
-	deadline:        func(s *settings) time.Duration { return s.tencentDL },
+	deadline:        func(s *settings) time.Duration { return s.tencent.deadline },
 	checkNative:     checkTencentNative,
 	warnings:        tencentWarnings,
+}
+
+// settleTencent validates the tencent section and forward.tencentDeadline.
+func settleTencent(c *Config, s *settings) error {
+	t := &s.tencent
+	var err error
+	if t.signWindow, err = parseDuration("tencent.signWindow", c.Tencent.SignWindow, DefaultSignWindow); err != nil {
+		return err
+	}
+	if c.Tencent.AppID != "" {
+		if err = ValidateAppID(c.Tencent.AppID); err != nil {
+			return fmt.Errorf("tencent.appId: %w", err)
+		}
+		t.appID = c.Tencent.AppID
+	}
+	t.token, err = credential{
+		inline: c.Tencent.Token, env: c.Tencent.TokenEnv, file: c.Tencent.TokenFile,
+		inlineKey: "tencent.token", envKey: "tencent.tokenEnv", fileKey: "tencent.tokenFile",
+	}.resolve()
+	if err != nil {
+		return err
+	}
+	if t.deadline, err = parseDuration("forward.tencentDeadline", c.Forward.TencentDeadline, DefaultTencentDeadline); err != nil {
+		return err
+	}
+	if t.deadline >= TencentBudget {
+		return configErr("forward.tencentDeadline", "%s is not below Tencent's fixed 2s callback budget", t.deadline)
+	}
+	return nil
 }
 
 // tencentCommands maps every Tencent Cloud IM Group.* callback to its
@@ -218,7 +268,8 @@ func signMatches(token, requestTime, sign string) bool {
 
 // verifyTencent checks SdkAppid, Sign and RequestTime. It returns what was
 // verified, for X-Imgate-Verified.
-func verifyTencent(s *settings, q callbackQuery, remote string, now time.Time) (string, error) {
+func verifyTencent(set *settings, q callbackQuery, remote string, now time.Time) (string, error) {
+	s := &set.tencent
 	verified := "none"
 	if s.appID != "" {
 		if subtle.ConstantTimeCompare([]byte(q.appID), []byte(s.appID)) != 1 {
@@ -404,7 +455,8 @@ func checkTencentNative(ev *Event, body []byte) (string, error) {
 	return ActionAllow, nil
 }
 
-func tencentWarnings(s *settings) []string {
+func tencentWarnings(set *settings) []string {
+	s := &set.tencent
 	var warnings []string
 	if s.appID == "" {
 		warnings = append(warnings, "tencent.appId is not set: the SdkAppid of Tencent callbacks is not checked")
