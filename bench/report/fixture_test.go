@@ -1,6 +1,10 @@
 package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/imgate/imgate/bench/openloop"
+)
 
 // fixture builds Results for two workloads and setups A–F over three
 // repeats, with throughputs per setup scaled so each ratio is known, an
@@ -50,12 +54,13 @@ func fixture() *Results {
 		for _, pt := range r.OpenLoopPoints {
 			for _, id := range pt.Setups {
 				rate := pt.Rates["mix-deny10"]
-				run := OpenLoopRun{Setup: id, Workload: "mix-deny10", Point: pt.ID, Repeat: repeat, Rate: rate, Duration: 5 * time.Second, Connections: 64,
+				run := OpenLoopRun{Setup: id, Workload: "mix-deny10", Point: pt.ID, Repeat: repeat, Result: openloop.Result{
+					Rate: rate, Duration: 5 * time.Second, Connections: 64,
 					Scheduled: int64(rate * 5), Completed: int64(rate * 5), Elapsed: 5 * time.Second,
 					P50: time.Duration(p99[pt.ID][id]/4) * time.Microsecond, P90: time.Duration(p99[pt.ID][id]/2) * time.Microsecond,
 					P99: time.Duration(p99[pt.ID][id]) * time.Microsecond, P999: time.Duration(p99[pt.ID][id]*2) * time.Microsecond,
 					Max: time.Duration(p99[pt.ID][id]*3) * time.Microsecond, LagP50: 20 * time.Microsecond, LagP99: 90 * time.Microsecond,
-					ServerCPU: time.Duration(rate*5) * 40 * time.Microsecond, ClientCPU: time.Duration(rate*5) * 10 * time.Microsecond}
+				}, ServerCPU: time.Duration(rate*5) * 40 * time.Microsecond, ClientCPU: time.Duration(rate*5) * 10 * time.Microsecond}
 				if pt.ID == "D80" && id == "E" {
 					run.Dropped = 1000
 					run.Completed -= 1000

@@ -31,7 +31,7 @@ import (
 	"time"
 
 	"github.com/imgate/imgate/bench/report"
-	"github.com/imgate/imgate/core"
+	"github.com/imgate/imgate/internal/traefikload"
 )
 
 type options struct {
@@ -87,7 +87,7 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	repo, err := repoRoot()
+	repo, _, err := traefikload.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -268,36 +268,6 @@ func cpuProfile(ctx context.Context, port int, d time.Duration, path string) err
 		return err
 	}
 	return f.Close()
-}
-
-func readRules(path string) (core.Config, error) {
-	var cfg core.Config
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return cfg, err
-	}
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return cfg, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfg, nil
-}
-
-// repoRoot finds the module root from the working directory.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run from inside the imgate repository (no go.mod found)")
-		}
-		dir = parent
-	}
 }
 
 func command(o options) string {

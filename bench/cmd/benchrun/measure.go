@@ -13,6 +13,7 @@ import (
 
 	"github.com/imgate/imgate/bench/plan"
 	"github.com/imgate/imgate/bench/report"
+	"github.com/imgate/imgate/bench/rules"
 	"github.com/imgate/imgate/core"
 )
 
@@ -69,8 +70,8 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 	if b.bins, err = Build(ctx, b.src, tmp); err != nil {
 		return nil, err
 	}
-	rulesPath := filepath.Join(b.src, "bench", "configs", "rules.json")
-	cfg, err := readRules(rulesPath)
+	rulesPath := rules.Path(b.src)
+	cfg, err := rules.Read(rulesPath)
 	if err != nil {
 		return nil, err
 	}
