@@ -74,7 +74,7 @@ func main() {
 	flag.StringVar(&o.benchtime, "benchtime", "1s", "go test -benchtime for the in-process benchmarks")
 	flag.StringVar(&o.out, "out", "", "RESULTS.md path; results.png and results.json go next to it (default bench/RESULTS.md)")
 	flag.StringVar(&o.doc, "doc", report.PerformanceDoc, "doc, relative to the repository, whose generated benchmark section is rewritten when the results go to bench/")
-	flag.IntVar(&o.portBase, "port-base", 0, "fixed ports: the service on base, setups on base+1.., Caddy admin on base+101.. (default: free ports)")
+	flag.IntVar(&o.portBase, "port-base", 0, "fixed ports: the service on base, setups on base+1.., the static upstream on base+100, Caddy admin on base+101..; Traefik setups always take free ports (default: free ports)")
 	flag.StringVar(&o.pprofDir, "pprof", "", "directory for CPU profiles of setups C, E and T1 taken during the first repeat (via Caddy's admin /debug/pprof, Traefik's api.debug)")
 	flag.StringVar(&o.traefik, "traefik", os.Getenv("IMGATE_TRAEFIK"), "Traefik binary of the Traefik setups (bench/run.sh sets IMGATE_TRAEFIK from .ci/traefik-build.sh)")
 	flag.StringVar(&o.from, "from", "", "re-render RESULTS.md, the chart and the doc section from this results.json without measuring")
