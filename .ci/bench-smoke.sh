@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Benchmark smoke test for CI (about 1–2 minutes): the bench packages' unit
-# tests (including the check that bench/RESULTS.md and docs/performance.md
-# are what bench/results.json renders), then one short repeat of the whole
-# benchmark (all setups A–F, every workload closed-loop, the open-loop rates
-# on the mix, every reply checked, Go benchmarks once). Results go to a temp
-# dir; the committed results and docs are not touched. Fails if any
-# setup answers wrongly, any run has errors, or a program does not build.
+# Benchmark smoke test for CI (about 2–3 minutes once Traefik is built;
+# building it the first time on a machine takes about 12 more, see
+# .ci/traefik-build.sh): the bench packages' unit tests (including the check
+# that bench/RESULTS.md and docs/performance.md are what bench/results.json
+# renders), then one short repeat of the whole benchmark (all setups A–F and
+# T0–T2, every workload closed-loop, the open-loop rates on the mix, every
+# reply checked, Go benchmarks once). Results go to a temp dir; the
+# committed results and docs are not touched. Fails if any setup answers
+# wrongly, any run has errors, or a program does not build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go vet ./bench/...

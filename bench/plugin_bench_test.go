@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/imgate/imgate/bench/plan"
+	"github.com/imgate/imgate/bench/rules"
 	"github.com/imgate/imgate/core"
 	"github.com/imgate/imgate/internal/traefikload"
 )
@@ -63,16 +63,16 @@ func benchCallbacks(tb testing.TB) []benchCallback {
 // plugin: a map decoded from the dynamic configuration.
 func pluginConfig(b *testing.B) (map[string]any, core.Config) {
 	b.Helper()
-	raw, err := os.ReadFile("configs/rules.json")
+	path, err := rules.File()
 	if err != nil {
 		b.Fatal(err)
 	}
-	var m map[string]any
-	var cfg core.Config
-	if err := json.Unmarshal(raw, &m); err != nil {
+	m, err := rules.ReadMap(path)
+	if err != nil {
 		b.Fatal(err)
 	}
-	if err := json.Unmarshal(raw, &cfg); err != nil {
+	cfg, err := rules.Read(path)
+	if err != nil {
 		b.Fatal(err)
 	}
 	return m, cfg

@@ -42,14 +42,21 @@ type Config struct {
 
 // Result is what one run measured. Durations are in nanoseconds in JSON.
 type Result struct {
+	// Rate is the offered rate in req/s over Duration, on Connections
+	// keep-alive connections.
 	Rate        float64       `json:"rate"`
 	Duration    time.Duration `json:"duration"`
 	Connections int           `json:"connections"`
-	Scheduled   int64         `json:"scheduled"`
-	Completed   int64         `json:"completed"`
-	Dropped     int64         `json:"dropped"`
-	Errors      int64         `json:"errors"`
-	ErrStatus   int64         `json:"errStatus"`
+	// Scheduled requests were due; Completed got a reply; Dropped were
+	// still unsent when the drain limit after the schedule ran out (the
+	// server could not keep up).
+	Scheduled int64 `json:"scheduled"`
+	Completed int64 `json:"completed"`
+	Dropped   int64 `json:"dropped"`
+	// Errors counts socket errors and timeouts; ErrStatus replies other
+	// than 200. Both must be zero for a valid run.
+	Errors    int64 `json:"errors"`
+	ErrStatus int64 `json:"errStatus"`
 	// Elapsed runs from the first scheduled send to the last reply.
 	Elapsed time.Duration `json:"elapsed"`
 	// Latency of completed requests from their scheduled send time.

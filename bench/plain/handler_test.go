@@ -2,38 +2,26 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/imgate/imgate/bench/rules"
 	"github.com/imgate/imgate/core"
 )
-
-func benchRules(t *testing.T) core.Config {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "configs", "rules.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg core.Config
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
 
 // TestHandlerAnswersLikeTheEngine: every reply is the engine's, and only
 // what the Caddy module logs at info (a denial here) is logged.
 func TestHandlerAnswersLikeTheEngine(t *testing.T) {
-	cfg := benchRules(t)
+	cfg, err := rules.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var logs bytes.Buffer
 	h, err := NewHandler(cfg, slogTo(&logs))
 	if err != nil {
@@ -63,7 +51,10 @@ func TestHandlerAnswersLikeTheEngine(t *testing.T) {
 }
 
 func TestHandlerRefusesForwarding(t *testing.T) {
-	cfg := benchRules(t)
+	cfg, err := rules.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg.DefaultAction = core.ActionForward
 	if _, err := NewHandler(cfg, slogTo(&bytes.Buffer{})); err == nil {
 		t.Fatal("a forwarding config was accepted")

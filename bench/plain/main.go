@@ -8,33 +8,21 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"log"
 	"log/slog"
 	"net/http"
 	"os"
-	"time"
 
+	"github.com/imgate/imgate/bench/rules"
 	"github.com/imgate/imgate/core"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:18086", "listen address (loopback only)")
-	rules := flag.String("rules", "bench/configs/rules.json", "imgate config (core.Config JSON) to decide with")
+	rulesPath := flag.String("rules", rules.Path("."), "imgate config (core.Config JSON) to decide with")
 	flag.Parse()
-	raw, err := os.ReadFile(*rules)
-	if err != nil {
-		log.Fatal(err)
-	}
-	var cfg core.Config
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		log.Fatalf("%s: %v", *rules, err)
-	}
-	h, err := NewHandler(cfg, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	if err != nil {
-		log.Fatalf("%s: %v", *rules, err)
-	}
-	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	log.Fatal(srv.ListenAndServe())
+	log.Fatal(rules.Serve(*addr, *rulesPath, func(cfg core.Config) (http.Handler, error) {
+		return NewHandler(cfg, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	}))
 }

@@ -63,6 +63,7 @@ func DocSection(r *Results, docPath string) (string, error) {
 	}
 	p("\n")
 	p("%s\n\n", throughputSentence(sums, r.Workloads))
+	p("%s\n\n", traefikSentence(r, sums, SummarizeOpenLoop(r.OpenLoop)))
 
 	p("| closed-loop target | %s | met |\n|---|%s---|\n", joinIDs(r.Workloads, " | "), strings.Repeat("---|", len(r.Workloads)))
 	ratioChecks := CheckRatios(sums, r.Workloads, RatioTargets)
@@ -147,34 +148,38 @@ func loadSentence(loads []RepeatLoad) string {
 	return fmt.Sprintf("Machine load around the repeats: 1-minute load average %.2f–%.2f, %s.", lo, hi, cpuText)
 }
 
+// ratioRange is num/den on metric as a range over the workloads, e.g.
+// "0.85–0.97×", or notMeasured.
+func ratioRange(sums map[string]map[string]Summary, workloads []Item, num, den, metric string) string {
+	lo, hi, n := 0.0, 0.0, 0
+	for _, w := range workloads {
+		a, okA := sums[num][w.ID]
+		d, okD := sums[den][w.ID]
+		if !okA || !okD || ratioOf(metric, d) == 0 {
+			continue
+		}
+		v := ratioOf(metric, a) / ratioOf(metric, d)
+		if n == 0 || v < lo {
+			lo = v
+		}
+		if n == 0 || v > hi {
+			hi = v
+		}
+		n++
+	}
+	if n == 0 {
+		return notMeasured
+	}
+	if fmt.Sprintf("%.2f", lo) == fmt.Sprintf("%.2f", hi) {
+		return fmt.Sprintf("%.2f×", lo)
+	}
+	return fmt.Sprintf("%.2f–%.2f×", lo, hi)
+}
+
 // throughputSentence states the closed-loop ratios that answer "what does
 // imgate cost" as ranges over the workloads.
 func throughputSentence(sums map[string]map[string]Summary, workloads []Item) string {
-	rng := func(num, den, metric string) string {
-		lo, hi, n := 0.0, 0.0, 0
-		for _, w := range workloads {
-			a, okA := sums[num][w.ID]
-			d, okD := sums[den][w.ID]
-			if !okA || !okD || ratioOf(metric, d) == 0 {
-				continue
-			}
-			v := ratioOf(metric, a) / ratioOf(metric, d)
-			if n == 0 || v < lo {
-				lo = v
-			}
-			if n == 0 || v > hi {
-				hi = v
-			}
-			n++
-		}
-		if n == 0 {
-			return notMeasured
-		}
-		if fmt.Sprintf("%.2f", lo) == fmt.Sprintf("%.2f", hi) {
-			return fmt.Sprintf("%.2f×", lo)
-		}
-		return fmt.Sprintf("%.2f–%.2f×", lo, hi)
-	}
+	rng := func(num, den, metric string) string { return ratioRange(sums, workloads, num, den, metric) }
 	cd, cdCPU, cb, cf := rng("C", "D", "rps"), rng("C", "D", "cpu"), rng("C", "B", "rps"), rng("C", "F", "rps")
 	out := "Across the workloads, imgate answering in Caddy (C) "
 	if cd == notMeasured || cb == notMeasured {

@@ -14,8 +14,9 @@ const notMeasured = "not measured in this run"
 // RatioPairs are the setup pairs whose closed-loop ratios the reports show:
 // imgate answering against the gateway's static reply (C/B), against imgate
 // without a gateway (C/F, the deciding ceiling) and against the status quo
-// (C/D), and imgate forwarding against the status quo (E/D).
-var RatioPairs = [][2]string{{"C", "B"}, {"C", "F"}, {"C", "D"}, {"E", "D"}}
+// (C/D), imgate forwarding against the status quo (E/D), and the Traefik
+// pairs (TraefikPairs).
+var RatioPairs = [][2]string{{"C", "B"}, {"C", "F"}, {"C", "D"}, {"E", "D"}, {"T1", "T0"}, {"T2", "D"}}
 
 // Markdown writes RESULTS.md: the revision and targets first, then the
 // ratios, the open-loop latency, the closed-loop tables and chart, the Go
@@ -85,6 +86,9 @@ func Markdown(w io.Writer, r *Results, chartFile string) error {
 		p("\n")
 	}
 	p("\n")
+
+	p("## Traefik: what the plugin costs\n\n")
+	writeTraefik(p, r, sums, olSums)
 
 	p("## Latency at fixed rates (open loop)\n\n")
 	writeOpenLoop(p, r, olSums, openWorkloads)
@@ -231,7 +235,7 @@ func RatioLines(r *Results) ([]string, error) {
 	for _, c := range append(checks, goChecks...) {
 		out = append(out, fmt.Sprintf("%-4s %s [%s]: %s", yesNo(c.Met && !c.Missing), c.Target, c.Subject, c.Text))
 	}
-	return out, nil
+	return append(out, traefikLines(r, SummarizeOpenLoop(r.OpenLoop))...), nil
 }
 
 func ratioCell(sums map[string]map[string]Summary, num, den, workload, metric string) string {

@@ -41,6 +41,16 @@ func TestMarkdown(t *testing.T) {
 		"| 2 | E | mix-deny10 | 79200 | 9900 |",
 		"<summary>Every open-loop run</summary>",
 		"| 3 | D80 | E | mix-deny10 | 9600 | 47000 | 1000 | 9400 |",
+		"| T1 ≥ 0.8 × T0 throughput | **0.40 (≥ 0.80)** | **0.40 (≥ 0.80)** | NO |",
+		"## Traefik: what the plugin costs",
+		"**T1/T0**: imgate answering from rules in Traefik (T1) against Traefik proxying to a static upstream (T0).",
+		"| Workload | req/s | server CPU/req | p99 at 50% of T1's capacity | p99 at 80% of T1's capacity |",
+		"| tencent-join | 0.40 | 2.50 | – | – |",
+		"| mix-deny10 | 0.40 | 2.50 | 1.50: 900 µs vs 600 µs | 2.00: 2.00 ms vs 1.00 ms |",
+		"| mix-deny10 | 0.50 | 2.00 | 1.50: 1.50 ms vs 1.00 ms | 1.50: 3.00 ms vs 2.00 ms |",
+		"| Workload | req/s | server CPU/req | p99 at 50% of T2's capacity | p99 at 80% of T2's capacity |",
+		"| tencent-join | 0.90 | 1.11 | 0.75 | 1.33 | 2.25 | 0.44 | 0.92 | 1.09 | 0.40 | 2.50 | 0.50 | 2.00 |",
+		"| T1-80 (80% of T1's capacity) | 6400 | T1 | 6400 | 500 µs | 2.00 ms |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("RESULTS.md lacks %q", want)
@@ -66,6 +76,8 @@ func TestMarkdownOfAnOlderRun(t *testing.T) {
 		"| C | 27000 | 1.00 ms | 4.00 ms | 4.6 µs | not measured in this run | 0.90 |",
 		"| tencent-join | 0.90 | 1.11 | – | – | 2.25 | 0.44 | 0.92 | 1.09 |",
 		"CPUs online), before and after every repeat:\n\nNot measured in this run.",
+		"## Traefik: what the plugin costs\n\nTraefik setups (T0, T1, T2): not measured in this run.",
+		"| T1 ≥ 0.8 × T0 throughput | not measured | not measured | NO |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("RESULTS.md of an older run lacks %q", want)
@@ -83,7 +95,9 @@ func TestRatioLines(t *testing.T) {
 	}
 	text := strings.Join(lines, "\n")
 	for _, want := range []string{"C/B req/s 0.90", "C/F req/s 0.75", "yes  C ≥ 2 × D throughput [mix-deny10]: 2.25 (≥ 2.00)",
-		"NO   C p99 ≤ 1.2 × B p99 at 80% of B's capacity [mix-deny10]", "NO   interpreted plugin"} {
+		"NO   C p99 ≤ 1.2 × B p99 at 80% of B's capacity [mix-deny10]", "NO   interpreted plugin",
+		"T1/T0 req/s 0.40 T2/D req/s 0.50", "NO   T1 ≥ 0.8 × T0 throughput [mix-deny10]: 0.40 (≥ 0.80)",
+		"T1/T0 p99 at 80% of T1's capacity [mix-deny10]: 2.00: 2.00 ms vs 1.00 ms", "T2/D p99 at 50% of T2's capacity [mix-deny10]: 1.50: 1.50 ms vs 1.00 ms"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("ratio lines lack %q:\n%s", want, text)
 		}

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"time"
+
+	"github.com/imgate/imgate/bench/openloop"
 )
 
 // OpenLoopPoint is one fixed request rate of the open-loop phase: a share
@@ -29,39 +31,15 @@ func (p OpenLoopPoint) Label() string {
 
 // OpenLoopRun is one fixed-rate run: requests are sent on a schedule that
 // does not wait for replies, and latency is measured from each request's
-// scheduled send time, so a stalled server cannot hide its queue.
+// scheduled send time, so a stalled server cannot hide its queue. The
+// client's result line (openloop.Result) is embedded, so its fields keep
+// their JSON names in results.json.
 type OpenLoopRun struct {
 	Setup    string `json:"setup"`
 	Workload string `json:"workload"`
 	Point    string `json:"point"`
 	Repeat   int    `json:"repeat"`
-	// Rate is the offered rate in req/s over Duration, on Connections
-	// keep-alive connections.
-	Rate        float64       `json:"rate"`
-	Duration    time.Duration `json:"duration"`
-	Connections int           `json:"connections"`
-	// Scheduled requests were due; Completed got a reply; Dropped were
-	// still unsent when the drain limit after the schedule ran out (the
-	// setup could not keep up).
-	Scheduled int64 `json:"scheduled"`
-	Completed int64 `json:"completed"`
-	Dropped   int64 `json:"dropped"`
-	// Errors counts socket errors and timeouts; ErrStatus replies other
-	// than 200. Both must be zero for a valid run.
-	Errors    int64 `json:"errors"`
-	ErrStatus int64 `json:"errStatus"`
-	// Elapsed is from the first scheduled send to the last reply.
-	Elapsed time.Duration `json:"elapsed"`
-	// Latency percentiles of completed requests, from scheduled send time.
-	P50  time.Duration `json:"p50"`
-	P90  time.Duration `json:"p90"`
-	P99  time.Duration `json:"p99"`
-	P999 time.Duration `json:"p999"`
-	Max  time.Duration `json:"max"`
-	// LagP50 and LagP99 are how late requests were written after their
-	// scheduled time: the pacer's lateness, or all connections busy.
-	LagP50 time.Duration `json:"lagP50"`
-	LagP99 time.Duration `json:"lagP99"`
+	openloop.Result
 	// ServerCPU is the CPU time of the setup's server processes and
 	// ClientCPU that of the load generator during the run.
 	ServerCPU time.Duration `json:"serverCpu"`

@@ -3,10 +3,12 @@ package report
 import (
 	"testing"
 	"time"
+
+	"github.com/imgate/imgate/bench/openloop"
 )
 
 func TestOpenLoopRun(t *testing.T) {
-	ok := OpenLoopRun{Rate: 1000, Scheduled: 5000, Completed: 5000, Elapsed: 5 * time.Second, ServerCPU: 200 * time.Millisecond, ClientCPU: 50 * time.Millisecond}
+	ok := OpenLoopRun{Result: openloop.Result{Rate: 1000, Scheduled: 5000, Completed: 5000, Elapsed: 5 * time.Second}, ServerCPU: 200 * time.Millisecond, ClientCPU: 50 * time.Millisecond}
 	if ok.Achieved() != 1000 || ok.Saturated() || ok.Valid() != nil || ok.ServerCPUPerRequest() != 40 || ok.ClientCPUPerRequest() != 10 {
 		t.Errorf("a run that kept up: achieved %v saturated %v valid %v", ok.Achieved(), ok.Saturated(), ok.Valid())
 	}
@@ -21,9 +23,9 @@ func TestOpenLoopRun(t *testing.T) {
 		t.Error("dropped requests: saturated, but still a valid measurement")
 	}
 	for name, bad := range map[string]OpenLoopRun{
-		"nothing":  {Rate: 1},
-		"errors":   {Completed: 10, Errors: 1},
-		"statuses": {Completed: 10, ErrStatus: 1},
+		"nothing":  {Result: openloop.Result{Rate: 1}},
+		"errors":   {Result: openloop.Result{Completed: 10, Errors: 1}},
+		"statuses": {Result: openloop.Result{Completed: 10, ErrStatus: 1}},
 	} {
 		if bad.Valid() == nil {
 			t.Errorf("%s: valid", name)

@@ -28,6 +28,7 @@ type RatioTarget struct {
 var RatioTargets = []RatioTarget{
 	{Label: "C ≥ 0.85 × B throughput", Num: "C", Den: "B", Metric: "rps", Limit: 0.85, AtLeast: true},
 	{Label: "C ≥ 2 × D throughput", Num: "C", Den: "D", Metric: "rps", Limit: 2, AtLeast: true},
+	{Label: "T1 ≥ 0.8 × T0 throughput", Num: "T1", Den: "T0", Metric: "rps", Limit: 0.8, AtLeast: true},
 }
 
 // LatencyTarget bounds Num's open-loop p99 by Limit × Den's p99, both
@@ -50,37 +51,65 @@ var LatencyTargets = []LatencyTarget{
 	{Label: "E p99 ≤ 1.15 × D p99 at 80% of D's capacity", Point: "D80", Num: "E", Den: "D", Limit: 1.15},
 }
 
+// P99Ratio is Num's open-loop p99 over Den's at one point on one
+// workload, both driven at the same fixed rate.
+type P99Ratio struct {
+	Value    float64
+	Num, Den time.Duration
+	// Saturated names the sides that fell behind the rate: they measured
+	// their backlog, not their latency, so the ratio decides nothing.
+	Saturated []string
+}
+
+// CompareP99 returns num's p99 over den's at point on workload; false
+// when either was not measured there.
+func CompareP99(sums map[OpenLoopKey]OpenLoopSummary, point, num, den, workload string) (P99Ratio, bool) {
+	n, okNum := sums[OpenLoopKey{point, num, workload}]
+	d, okDen := sums[OpenLoopKey{point, den, workload}]
+	if !okNum || !okDen || d.P99 == 0 {
+		return P99Ratio{}, false
+	}
+	r := P99Ratio{Value: float64(n.P99) / float64(d.P99), Num: n.P99, Den: d.P99}
+	for _, side := range []struct {
+		id string
+		s  OpenLoopSummary
+	}{{num, n}, {den, d}} {
+		if side.s.Saturated > 0 {
+			r.Saturated = append(r.Saturated, side.id)
+		}
+	}
+	return r, true
+}
+
+// Text shows the ratio with both p99s and, when a side saturated, that it
+// gives no verdict; limit is the bound shown, empty for none.
+func (r P99Ratio) Text(limit string) string {
+	text := fmt.Sprintf("%.2f", r.Value)
+	if limit != "" {
+		text += " (" + limit + ")"
+	}
+	text += fmt.Sprintf(": %s vs %s", formatLatency(r.Num), formatLatency(r.Den))
+	if len(r.Saturated) > 0 {
+		text += ", " + strings.Join(r.Saturated, " and ") + " saturated: no verdict"
+	}
+	return text
+}
+
 // CheckLatency evaluates every latency target on every workload given.
 func CheckLatency(sums map[OpenLoopKey]OpenLoopSummary, workloads []Item, targets []LatencyTarget) []Check {
 	var out []Check
 	for _, t := range targets {
 		for _, w := range workloads {
 			c := Check{Target: t.Label, Subject: w.ID, Limit: t.Limit}
-			num, okNum := sums[OpenLoopKey{t.Point, t.Num, w.ID}]
-			den, okDen := sums[OpenLoopKey{t.Point, t.Den, w.ID}]
-			if !okNum || !okDen || den.P99 == 0 {
+			r, ok := CompareP99(sums, t.Point, t.Num, t.Den, w.ID)
+			if !ok {
 				c.Missing, c.Text = true, "not measured"
 				out = append(out, c)
 				continue
 			}
-			c.Value = float64(num.P99) / float64(den.P99)
-			c.Met = c.Value <= t.Limit
-			c.Text = fmt.Sprintf("%.2f (≤ %.2f): %s vs %s", c.Value, t.Limit, formatLatency(num.P99), formatLatency(den.P99))
-			// A setup that fell behind the rate measured its backlog, not
-			// its latency: the comparison decides nothing then.
-			var behind []string
-			for _, side := range []struct {
-				id string
-				s  OpenLoopSummary
-			}{{t.Num, num}, {t.Den, den}} {
-				if side.s.Saturated > 0 {
-					behind = append(behind, side.id)
-				}
-			}
-			if len(behind) > 0 {
-				c.Met = false
-				c.Text += ", " + strings.Join(behind, " and ") + " saturated: no verdict"
-			}
+			c.Value = r.Value
+			c.Met = r.Value <= t.Limit && len(r.Saturated) == 0
+			c.Text = r.Text(fmt.Sprintf("≤ %.2f", t.Limit))
 			out = append(out, c)
 		}
 	}

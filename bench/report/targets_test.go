@@ -18,6 +18,7 @@ func TestCheckRatios(t *testing.T) {
 	}{
 		RatioTargets[0].Label: {0.9, true},  // C/B req/s 27000/30000
 		RatioTargets[1].Label: {2.25, true}, // C/D req/s 27000/12000
+		RatioTargets[2].Label: {0.4, false}, // T1/T0 req/s 8000/20000
 	}
 	for _, c := range checks {
 		w := want[c.Target]

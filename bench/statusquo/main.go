@@ -13,20 +13,18 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"log"
 	"net/http"
 	"net/http/pprof"
-	"os"
-	"time"
 
+	"github.com/imgate/imgate/bench/rules"
 	"github.com/imgate/imgate/core"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:18090", "listen address (loopback only)")
-	rules := flag.String("rules", "bench/configs/rules.json", "imgate config (core.Config JSON) whose rules to apply")
+	rulesPath := flag.String("rules", rules.Path("."), "imgate config (core.Config JSON) whose rules to apply")
 	decidePath := flag.String("decide-path", "/imgate/decide", "path of the normalized forward protocol")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address, e.g. 127.0.0.1:18190 (default off)")
 	flag.Parse()
@@ -35,18 +33,7 @@ func main() {
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		go func() { log.Print(http.ListenAndServe(*pprofAddr, mux)) }()
 	}
-	raw, err := os.ReadFile(*rules)
-	if err != nil {
-		log.Fatal(err)
-	}
-	var cfg core.Config
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		log.Fatalf("%s: %v", *rules, err)
-	}
-	h, err := NewService(cfg, *decidePath)
-	if err != nil {
-		log.Fatalf("%s: %v", *rules, err)
-	}
-	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	log.Fatal(srv.ListenAndServe())
+	log.Fatal(rules.Serve(*addr, *rulesPath, func(cfg core.Config) (http.Handler, error) {
+		return NewService(cfg, *decidePath)
+	}))
 }

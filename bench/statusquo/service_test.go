@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,22 +8,31 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imgate/imgate/bench/rules"
 	"github.com/imgate/imgate/core"
 )
 
 const benchToken = "bench-callback-token"
 
-func loadRules(t *testing.T) core.Config {
+// deciders are the service and imgate's engine, both deciding with the
+// bench rules, whose Tencent sign window keeps the fixed RequestTime of
+// request valid.
+func deciders(t *testing.T) (*Service, *core.Engine, core.Config) {
 	t.Helper()
-	raw, err := os.ReadFile("../configs/rules.json")
+	cfg, err := rules.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg core.Config
-	if err := json.Unmarshal(raw, &cfg); err != nil {
+	cfg.Tencent.SignWindow = "876000h"
+	svc, err := NewService(cfg, "/imgate/decide")
+	if err != nil {
 		t.Fatal(err)
 	}
-	return cfg
+	imgate, err := core.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, imgate, cfg
 }
 
 // callbacks are the benchmark's callbacks with the result the rules give.
@@ -61,16 +69,7 @@ func request(t *testing.T, target, body string) *http.Request {
 // TestNativeMatchesImgate: setup D answers exactly what imgate answers from
 // the same rules.
 func TestNativeMatchesImgate(t *testing.T) {
-	cfg := loadRules(t)
-	cfg.Tencent.SignWindow = "876000h" // the fixed RequestTime above stays valid
-	svc, err := NewService(cfg, "/imgate/decide")
-	if err != nil {
-		t.Fatal(err)
-	}
-	imgate, err := core.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, imgate, _ := deciders(t)
 	for _, c := range callbacks {
 		want := httptest.NewRecorder()
 		out := imgate.Serve(want, request(t, c.target, c.body), "", nil)
@@ -89,16 +88,7 @@ func TestNativeMatchesImgate(t *testing.T) {
 // the normalized format to the service) ends in the same platform reply as
 // imgate deciding alone.
 func TestNormalizedMatchesImgate(t *testing.T) {
-	cfg := loadRules(t)
-	cfg.Tencent.SignWindow = "876000h"
-	svc, err := NewService(cfg, "/imgate/decide")
-	if err != nil {
-		t.Fatal(err)
-	}
-	imgate, err := core.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, imgate, cfg := deciders(t)
 	forwarding, err := core.New(core.Config{Tencent: cfg.Tencent, DefaultAction: core.ActionForward,
 		Forward: core.ForwardConfig{Format: core.FormatNormalized, Path: "/imgate/decide"}})
 	if err != nil {

@@ -26,7 +26,7 @@ func RepoRoot() (root, module string, err error) {
 		return "", "", err
 	}
 	for dir := wd; ; dir = filepath.Dir(dir) {
-		if mod, merr := modulePath(filepath.Join(dir, "go.mod")); merr == nil {
+		if mod, merr := ModulePath(filepath.Join(dir, "go.mod")); merr == nil {
 			return dir, mod, nil
 		}
 		if filepath.Dir(dir) == dir {
@@ -35,8 +35,8 @@ func RepoRoot() (root, module string, err error) {
 	}
 }
 
-// modulePath reads the module directive of a go.mod file.
-func modulePath(goMod string) (string, error) {
+// ModulePath reads the module directive of a go.mod file.
+func ModulePath(goMod string) (string, error) {
 	f, err := os.Open(goMod)
 	if err != nil {
 		return "", err

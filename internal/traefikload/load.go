@@ -65,7 +65,7 @@ func Load(opts Options) (*Plugin, error) {
 		if root, module, err = RepoRoot(); err != nil {
 			return nil, err
 		}
-	} else if module, err = modulePath(root + "/go.mod"); err != nil {
+	} else if module, err = ModulePath(root + "/go.mod"); err != nil {
 		return nil, err
 	}
 	goPath := opts.GoPath

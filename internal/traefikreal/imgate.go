@@ -20,14 +20,21 @@ func Imgate() (LocalPlugin, error) {
 	if err != nil {
 		return LocalPlugin{}, err
 	}
+	return Linked(PluginName, module, root), nil
+}
+
+// Linked returns the plugin in dir (.traefik.yml with the Go sources, or
+// with plugin.wasm) as local plugin name, module: dir symlinked at
+// plugins-local/src/<module>, so Traefik reads dir itself.
+func Linked(name, module, dir string) LocalPlugin {
 	return LocalPlugin{
-		Name:       PluginName,
+		Name:       name,
 		ModuleName: module,
-		Install: func(dir string) error {
-			if err := os.Symlink(root, dir); err != nil {
-				return fmt.Errorf("linking the checkout as a local plugin: %w", err)
+		Install: func(at string) error {
+			if err := os.Symlink(dir, at); err != nil {
+				return fmt.Errorf("linking %s as a local plugin: %w", dir, err)
 			}
 			return nil
 		},
-	}, nil
+	}
 }

@@ -57,6 +57,10 @@ type Options struct {
 	// StartTimeout bounds the start (plugin interpretation included);
 	// default 2 minutes: a loaded 2-core machine interprets slowly.
 	StartTimeout time.Duration
+	// Debug turns on api.debug: Go's net/http/pprof under /debug/pprof/ on
+	// APIURL (e.g. /debug/pprof/profile?seconds=5 for a CPU profile).
+	// Default: off.
+	Debug bool
 }
 
 // LocalPlugin is one plugin in experimental.localPlugins.
@@ -228,7 +232,7 @@ func staticConfig(opts Options, web, api, dir string) map[string]any {
 			// The default 2s would add 2s to every configuration change.
 			"providersThrottleDuration": "100ms",
 		},
-		"api":    map[string]any{"insecure": true, "dashboard": false},
+		"api":    map[string]any{"insecure": true, "dashboard": false, "debug": opts.Debug},
 		"ping":   map[string]any{},
 		"log":    map[string]any{"level": opts.LogLevel, "format": "json", "noColor": true},
 		"global": map[string]any{"checkNewVersion": false, "sendAnonymousUsage": false},
@@ -287,6 +291,9 @@ func (tr *Traefik) Stop() {
 		os.RemoveAll(tr.Dir)
 	})
 }
+
+// Pid is the Traefik process's id, e.g. to read its CPU time.
+func (tr *Traefik) Pid() int { return tr.cmd.Process.Pid }
 
 // Exited reports whether the process has ended.
 func (tr *Traefik) Exited() bool {

@@ -2,6 +2,8 @@ package traefikreal
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -85,5 +87,38 @@ func TestBinaryUnset(t *testing.T) {
 	t.Setenv("IMGATE_TRAEFIK", t.TempDir())
 	if _, err := Binary(); !errors.Is(err, ErrTraefik) {
 		t.Fatalf("Binary() with a directory: %v", err)
+	}
+}
+
+// TestStaticConfigDebug checks Options.Debug is what turns Traefik's
+// pprof endpoints on.
+func TestStaticConfigDebug(t *testing.T) {
+	for _, debug := range []bool{false, true} {
+		api := staticConfig(Options{Debug: debug}, "127.0.0.1:1", "127.0.0.1:2", "/d")["api"].(map[string]any)
+		if api["debug"] != debug || api["insecure"] != true {
+			t.Errorf("Debug %v: api section %v", debug, api)
+		}
+	}
+}
+
+// TestLinked checks a linked plugin is its directory, not a copy.
+func TestLinked(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".traefik.yml"), []byte("runtime: wasm\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := Linked("imgate", "example.com/p", dir)
+	if p.Name != "imgate" || p.ModuleName != "example.com/p" {
+		t.Fatalf("plugin %+v", p)
+	}
+	at := filepath.Join(t.TempDir(), "p")
+	if err := p.Install(at); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := os.Readlink(at); err != nil || target != dir {
+		t.Fatalf("installed at %s -> %q (%v), want a link to %s", at, target, err, dir)
+	}
+	if err := p.Install(at); err == nil {
+		t.Fatal("installing over an existing path succeeded")
 	}
 }

@@ -47,12 +47,12 @@ func parseStatCPU(stat string) (time.Duration, error) {
 }
 
 // cpuOf sums the CPU time of the processes serving a setup.
-func cpuOf(procs []*Proc) (time.Duration, error) {
+func cpuOf(servers []Server) (time.Duration, error) {
 	var total time.Duration
-	for _, p := range procs {
-		d, err := CPUTime(p.cmd.Process.Pid)
+	for _, s := range servers {
+		d, err := CPUTime(s.Pid())
 		if err != nil {
-			return 0, fmt.Errorf("%s: %w", p.Name, err)
+			return 0, fmt.Errorf("%s: %w", s.Label(), err)
 		}
 		total += d
 	}

@@ -2,7 +2,8 @@
 // (HEAD, or with -dirty the working tree, whose diff's hash it records),
 // builds Caddy with imgate, the bare and plain net/http servers, the status
 // quo service and the open-loop client from that export, starts the setups
-// on loopback and checks every reply. It then drives each setup with wrk on
+// on loopback (the Traefik ones with the real Traefik binary of -traefik and
+// the export as its local plugin) and checks every reply. It then drives each setup with wrk on
 // the same callback workloads (closed loop, interleaved, repeated: the
 // throughput), drives them again at fixed rates below saturation (open
 // loop: the latency), runs the in-process Go benchmarks from the same
@@ -11,7 +12,7 @@
 // of the performance doc (report.PerformanceDoc). Run it through
 // bench/run.sh, which installs wrk.
 //
-//	bench/run.sh            # full run, ~25 minutes
+//	bench/run.sh            # full run, ~35 minutes
 //	bench/run.sh -quick     # smoke run, 1–2 minutes, results in a temp dir
 package main
 
@@ -31,7 +32,7 @@ import (
 	"time"
 
 	"github.com/imgate/imgate/bench/report"
-	"github.com/imgate/imgate/core"
+	"github.com/imgate/imgate/internal/traefikload"
 )
 
 type options struct {
@@ -51,6 +52,7 @@ type options struct {
 	doc           string
 	portBase      int
 	pprofDir      string
+	traefik       string
 	from          string
 	skipGo        bool
 	rerunGo       bool
@@ -72,8 +74,9 @@ func main() {
 	flag.StringVar(&o.benchtime, "benchtime", "1s", "go test -benchtime for the in-process benchmarks")
 	flag.StringVar(&o.out, "out", "", "RESULTS.md path; results.png and results.json go next to it (default bench/RESULTS.md)")
 	flag.StringVar(&o.doc, "doc", report.PerformanceDoc, "doc, relative to the repository, whose generated benchmark section is rewritten when the results go to bench/")
-	flag.IntVar(&o.portBase, "port-base", 0, "fixed ports: the service on base, setups on base+1.., Caddy admin on base+101.. (default: free ports)")
-	flag.StringVar(&o.pprofDir, "pprof", "", "directory for CPU profiles of setups C and E taken during the first repeat (via Caddy's admin /debug/pprof)")
+	flag.IntVar(&o.portBase, "port-base", 0, "fixed ports: the service on base, setups on base+1.., the static upstream on base+100, Caddy admin on base+101..; Traefik setups always take free ports (default: free ports)")
+	flag.StringVar(&o.pprofDir, "pprof", "", "directory for CPU profiles of setups C, E and T1 taken during the first repeat (via Caddy's admin /debug/pprof, Traefik's api.debug)")
+	flag.StringVar(&o.traefik, "traefik", os.Getenv("IMGATE_TRAEFIK"), "Traefik binary of the Traefik setups (bench/run.sh sets IMGATE_TRAEFIK from .ci/traefik-build.sh)")
 	flag.StringVar(&o.from, "from", "", "re-render RESULTS.md, the chart and the doc section from this results.json without measuring")
 	flag.BoolVar(&o.skipGo, "skip-go", false, "skip the in-process Go benchmarks")
 	flag.BoolVar(&o.rerunGo, "rerun-go", false, "with -from: run the in-process Go benchmarks again, from the revision the results record, and replace them")
@@ -87,7 +90,7 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	repo, err := repoRoot()
+	repo, _, err := traefikload.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -238,15 +241,16 @@ func write(out string, res *report.Results) error {
 	return nil
 }
 
-// cpuProfile saves a CPU profile of the Caddy whose admin API is on port.
-func cpuProfile(ctx context.Context, port int, d time.Duration, path string) error {
+// cpuProfile saves a CPU profile of the server whose /debug/pprof is at
+// base (Caddy's admin API, Traefik's API with api.debug).
+func cpuProfile(ctx context.Context, base string, d time.Duration, path string) error {
 	if d < time.Second {
 		d = time.Second
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", port, int(d.Seconds()))
+	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, int(d.Seconds()))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -268,36 +272,6 @@ func cpuProfile(ctx context.Context, port int, d time.Duration, path string) err
 		return err
 	}
 	return f.Close()
-}
-
-func readRules(path string) (core.Config, error) {
-	var cfg core.Config
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return cfg, err
-	}
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return cfg, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfg, nil
-}
-
-// repoRoot finds the module root from the working directory.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run from inside the imgate repository (no go.mod found)")
-		}
-		dir = parent
-	}
 }
 
 func command(o options) string {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/imgate/imgate/bench/plan"
 	"github.com/imgate/imgate/bench/report"
+	"github.com/imgate/imgate/bench/rules"
 	"github.com/imgate/imgate/core"
 )
 
@@ -26,8 +27,11 @@ type bench struct {
 	plans       map[string][]plan.Request
 	requestTime string
 	sign        string
+	// urls[i] is the base URL the load generators drive for setup i, and
+	// pprof[i] the base URL of its /debug/pprof ("" for none).
+	urls, pprof []string
 	// serving[i] are the processes whose CPU time setup i's requests cost.
-	serving [][]*Proc
+	serving [][]Server
 	res     *report.Results
 }
 
@@ -39,6 +43,10 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 		return nil, errors.New("wrk is not installed (bench/run.sh installs it with apt-get)")
 	}
 	openWorkloads, err := selectWorkloads(o.openWorkloads)
+	if err != nil {
+		return nil, err
+	}
+	traefikVersion, err := TraefikVersion(o.traefik)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +67,7 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 	load := Load{Threads: o.threads, Conns: o.conns, Duration: o.duration, Warmup: o.warmup}
 	openLoad := OpenLoad{Conns: o.openConns, Duration: o.openDuration}
 	b.res = &report.Results{
-		Started: started, Command: command(o), Machine: Machine(), Revision: &rev, Load: load.String(), Quick: o.quick,
+		Started: started, Command: command(o), Machine: append(Machine(), "Traefik "+traefikVersion), Revision: &rev, Load: load.String(), Quick: o.quick,
 		Workloads: Workloads, Repeats: o.repeats, GoBenchCount: o.goCount,
 	}
 	for _, s := range Setups {
@@ -69,8 +77,8 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 	if b.bins, err = Build(ctx, b.src, tmp); err != nil {
 		return nil, err
 	}
-	rulesPath := filepath.Join(b.src, "bench", "configs", "rules.json")
-	cfg, err := readRules(rulesPath)
+	rulesPath := rules.Path(b.src)
+	cfg, err := rules.Read(rulesPath)
 	if err != nil {
 		return nil, err
 	}
@@ -94,35 +102,58 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 	} else if b.ports, err = FreePorts(len(Setups)); err != nil {
 		return nil, err
 	}
-	var procs []*Proc
+	var procs []Server
 	defer func() {
 		for _, p := range procs {
 			p.Stop()
 		}
 	}()
-	svc, err := Start(ctx, "statusquo", b.bins[ProgramStatusQuo], []string{"-addr", "127.0.0.1:" + strconv.Itoa(b.ports.Service), "-rules", rulesPath}, nil, tmp, b.ports.Service)
-	if err != nil {
-		return nil, err
-	}
-	procs = append(procs, svc)
-	b.serving = make([][]*Proc, len(Setups))
-	for i, s := range Setups {
-		program, args, env := s.Command(i, b.bins, b.src, b.ports)
-		p, err := Start(ctx, "setup-"+s.ID, program, args, env, tmp, b.ports.Setups[i])
+	upstreams := map[string]Server{}
+	for _, u := range Upstreams {
+		port := b.ports.Upstream(u.Name)
+		args := []string{"-addr", "127.0.0.1:" + strconv.Itoa(port)}
+		if u.Program == ProgramStatusQuo {
+			args = append(args, "-rules", rulesPath)
+		}
+		p, err := Start(ctx, "upstream-"+u.Name, b.bins[u.Program], args, nil, tmp, port)
 		if err != nil {
 			return nil, err
 		}
 		procs = append(procs, p)
-		b.serving[i] = []*Proc{p}
-		if s.NeedsService {
-			b.serving[i] = append(b.serving[i], svc)
+		upstreams[u.Name] = p
+	}
+	b.urls, b.pprof, b.serving = make([]string, len(Setups)), make([]string, len(Setups)), make([][]Server, len(Setups))
+	for i, s := range Setups {
+		var p Server
+		if s.Program == ProgramTraefik {
+			step("starting Traefik for setup " + s.ID)
+			tr, err := StartTraefik(s, o.traefik, b.src, b.ports.Upstream(s.Upstream), tmp, s.Profile && o.pprofDir != "")
+			if err != nil {
+				return nil, err
+			}
+			p, b.urls[i], b.pprof[i] = tr, tr.URL, tr.APIURL
+		} else {
+			program, args, env := s.Command(i, b.bins, b.src, b.ports)
+			proc, err := Start(ctx, "setup-"+s.ID, program, args, env, tmp, b.ports.Setups[i])
+			if err != nil {
+				return nil, err
+			}
+			p, b.urls[i] = proc, b.ports.URL(i)
+			if s.Program == ProgramCaddy {
+				b.pprof[i] = fmt.Sprintf("http://127.0.0.1:%d", b.ports.Admin[i])
+			}
+		}
+		procs = append(procs, p)
+		b.serving[i] = []Server{p}
+		if s.Upstream != "" {
+			b.serving[i] = append(b.serving[i], upstreams[s.Upstream])
 		}
 	}
 	step("checking every reply of every setup")
 	client := newClient()
 	for i, s := range Setups {
 		for _, w := range Workloads {
-			if err := expect.Preflight(client, b.ports.URL(i), b.plans[w.ID], s.Decides); err != nil {
+			if err := expect.Preflight(client, b.urls[i], b.plans[w.ID], s.Decides); err != nil {
 				return nil, fmt.Errorf("setup %s, workload %s: %w", s.ID, w.ID, err)
 			}
 		}
@@ -130,12 +161,17 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 	client.CloseIdleConnections()
 	b.res.Checks = append(b.res.Checks,
 		"Every program and every Go benchmark was built from one export of the measured tree, taken when the run started (see the revision above); the run refuses a working tree with uncommitted changes unless given `-dirty`, and then records the diff's SHA-256.",
-		"Before measuring, every distinct callback of every workload was sent to every setup: C, D, E and F answered byte-identical to `core.Engine` with bench/configs/rules.json (status 200, application/json), A and B with the platform's allow reply.",
+		fmt.Sprintf("Before measuring, every distinct callback of every workload was sent to every setup: %s answered byte-identical to `core.Engine` with bench/configs/rules.json (status 200, application/json), %s with the platform's allow reply.",
+			setupsWhere(func(s Setup) bool { return s.Decides }), setupsWhere(func(s Setup) bool { return !s.Decides })),
 		"The core benchmarks (`core/bench_test.go`), the engine and plugin benchmarks (`bench/*_bench_test.go`) and every setup decide with the same rules file, bench/configs/rules.json, on the same bodies (bench/workloads/bodies).",
 		"Every measured run had zero socket errors and zero non-2xx replies (a run with any is an error).",
-		"CPU per request is user+system CPU time (/proc/<pid>/stat, all threads) during the measured run divided by its requests, reported apart for the setup's servers (for D and E including the status quo service) and for the load generator (wrk, or the open-loop client), which share the machine. Server CPU does not depend on how much CPU the load generator and other processes left over, so it is the steadiest cost measure on a shared machine.",
+		fmt.Sprintf("CPU per request is user+system CPU time (/proc/<pid>/stat, all threads) during the measured run divided by its requests, reported apart for the setup's servers (for %s including the status quo service, for %s the static upstream) and for the load generator (wrk, or the open-loop client), which share the machine. Server CPU does not depend on how much CPU the load generator and other processes left over, so it is the steadiest cost measure on a shared machine.",
+			setupsWhere(func(s Setup) bool { return s.Upstream == UpstreamService }), setupsWhere(func(s Setup) bool { return s.Upstream == UpstreamStatic })),
 		fmt.Sprintf("Setup order rotates by one each repeat (repeat 1: %s, repeat 2 starts with the second, ...) so drift over the run does not favour a setup; %d repeats × %d workloads × %d setups closed-loop.", strings.Join(setupIDs(), " "), o.repeats, len(Workloads), len(Setups)),
-		"Caddy (B–E) is cmd/caddy (standard modules + imgate) with default logging (no access log) and GOMAXPROCS default; imgate logs only denials (info) in these workloads, and F logs them likewise.",
+		fmt.Sprintf("Caddy (%s) is cmd/caddy (standard modules + imgate) with default logging (no access log) and GOMAXPROCS default; imgate logs only denials (info) in these workloads, and F logs them likewise.",
+			setupsWhere(func(s Setup) bool { return s.Program == ProgramCaddy })),
+		fmt.Sprintf("Traefik (%s) is the real binary (%s, built by .ci/traefik-build.sh from the Go module proxy), started by internal/traefikreal on loopback with the file provider serving bench/configs/<setup>.yml, GOMAXPROCS default, log level ERROR (Traefik's default: imgate's denial lines go to its DEBUG stream and are not written) and no access log. %s load the measured export as the local plugin imgate, interpreted by Yaegi; bench/cmd/benchrun's tests check that T1's plugin config, decoded as Traefik decodes it, is exactly bench/configs/rules.json.",
+			setupsWhere(func(s Setup) bool { return s.Program == ProgramTraefik }), traefikVersion, setupsWhere(func(s Setup) bool { return s.Plugin != nil })),
 	)
 
 	if err := b.closedLoop(ctx, load); err != nil {
@@ -149,7 +185,7 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 	}
 	for _, p := range procs {
 		if p.Exited() {
-			return nil, fmt.Errorf("%s died during the run; see %s", p.Name, p.Log)
+			return nil, fmt.Errorf("%s died during the run; see %s", p.Label(), p.LogPath())
 		}
 		p.Stop()
 	}
@@ -191,7 +227,7 @@ func (b *bench) closedLoop(ctx context.Context, load Load) error {
 
 func (b *bench) wrkRun(ctx context.Context, load Load, repeat, i int, workload, planFile string) error {
 	s := Setups[i]
-	url := b.ports.URL(i)
+	url := b.urls[i]
 	if b.o.warmup > 0 {
 		if _, err := Wrk(ctx, b.src, load, b.o.warmup, url, planFile, b.requestTime, b.sign); err != nil {
 			return err
@@ -201,22 +237,18 @@ func (b *bench) wrkRun(ctx context.Context, load Load, repeat, i int, workload, 
 	if b.o.pprofDir != "" && repeat == 1 && s.Profile {
 		profile = make(chan error, 1)
 		go func() {
-			profile <- cpuProfile(ctx, b.ports.Admin[i], b.o.duration-time.Second, filepath.Join(b.o.pprofDir, s.ID+"-"+workload+".pprof"))
+			profile <- cpuProfile(ctx, b.pprof[i], b.o.duration-time.Second, filepath.Join(b.o.pprofDir, s.ID+"-"+workload+".pprof"))
 		}()
 	}
-	cpuBefore, err := cpuOf(b.serving[i])
+	var run report.WrkRun
+	cpu, err := b.serverCPU(i, func() (err error) {
+		run, err = Wrk(ctx, b.src, load, b.o.duration, url, planFile, b.requestTime, b.sign)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	run, err := Wrk(ctx, b.src, load, b.o.duration, url, planFile, b.requestTime, b.sign)
-	if err != nil {
-		return err
-	}
-	cpuAfter, err := cpuOf(b.serving[i])
-	if err != nil {
-		return err
-	}
-	run.ServerCPU = cpuAfter - cpuBefore
+	run.ServerCPU = cpu
 	if profile != nil {
 		if err := <-profile; err != nil {
 			return err
@@ -266,19 +298,15 @@ func (b *bench) openLoop(ctx context.Context, load OpenLoad, workloads []string)
 
 func (b *bench) openRun(ctx context.Context, load OpenLoad, repeat, i int, workload string, pt report.OpenLoopPoint, rate float64) error {
 	s := Setups[i]
-	cpuBefore, err := cpuOf(b.serving[i])
+	var run report.OpenLoopRun
+	cpu, err := b.serverCPU(i, func() (err error) {
+		run, err = OpenLoop(ctx, b.bins[ProgramOpenLoop], load, rate, b.urls[i], plan.Path(b.src, workload), b.requestTime, b.sign)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	run, err := OpenLoop(ctx, b.bins[ProgramOpenLoop], load, rate, b.ports.URL(i), plan.Path(b.src, workload), b.requestTime, b.sign)
-	if err != nil {
-		return err
-	}
-	cpuAfter, err := cpuOf(b.serving[i])
-	if err != nil {
-		return err
-	}
-	run.ServerCPU = cpuAfter - cpuBefore
+	run.ServerCPU = cpu
 	run.Setup, run.Workload, run.Point, run.Repeat = s.ID, workload, pt.ID, repeat
 	if err := run.Valid(); err != nil {
 		return err
@@ -290,6 +318,23 @@ func (b *bench) openRun(ctx context.Context, load OpenLoad, repeat, i int, workl
 	step(fmt.Sprintf("open %d/%d  %-16s %-3s %s  %7.0f req/s offered  p50 %6d µs  p99 %6d µs  lag p99 %5d µs%s", repeat, b.o.repeats, workload, pt.ID, s.ID, run.Rate, run.P50.Microseconds(), run.P99.Microseconds(), run.LagP99.Microseconds(), saturated))
 	b.res.OpenLoop = append(b.res.OpenLoop, run)
 	return nil
+}
+
+// serverCPU runs f, which drives setup i, and returns the CPU time the
+// setup's servers used meanwhile.
+func (b *bench) serverCPU(i int, f func() error) (time.Duration, error) {
+	before, err := cpuOf(b.serving[i])
+	if err != nil {
+		return 0, err
+	}
+	if err := f(); err != nil {
+		return 0, err
+	}
+	after, err := cpuOf(b.serving[i])
+	if err != nil {
+		return 0, err
+	}
+	return after - before, nil
 }
 
 // withLoad runs one repeat of a phase and records the machine's load
@@ -353,6 +398,20 @@ func selectWorkloads(list string) ([]string, error) {
 		out = append(out, id)
 	}
 	return out, nil
+}
+
+// setupsWhere lists the setups that keep says, e.g. "C, D and E".
+func setupsWhere(keep func(Setup) bool) string {
+	var ids []string
+	for _, s := range Setups {
+		if keep(s) {
+			ids = append(ids, s.ID)
+		}
+	}
+	if len(ids) < 2 {
+		return strings.Join(ids, "")
+	}
+	return strings.Join(ids[:len(ids)-1], ", ") + " and " + ids[len(ids)-1]
 }
 
 func setupIDs() []string {

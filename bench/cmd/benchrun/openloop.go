@@ -38,10 +38,5 @@ func OpenLoop(ctx context.Context, client string, load OpenLoad, rate float64, u
 	if err != nil {
 		return report.OpenLoopRun{}, fmt.Errorf("%w\n%s", err, out)
 	}
-	return report.OpenLoopRun{
-		Rate: res.Rate, Duration: res.Duration, Connections: res.Connections,
-		Scheduled: res.Scheduled, Completed: res.Completed, Dropped: res.Dropped, Errors: res.Errors, ErrStatus: res.ErrStatus,
-		Elapsed: res.Elapsed, P50: res.P50, P90: res.P90, P99: res.P99, P999: res.P999, Max: res.Max,
-		LagP50: res.LagP50, LagP99: res.LagP99, ClientCPU: processCPU(cmd),
-	}, nil
+	return report.OpenLoopRun{Result: res, ClientCPU: processCPU(cmd)}, nil
 }

@@ -3,13 +3,12 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/imgate/imgate/bench/plan"
-	"github.com/imgate/imgate/core"
+	"github.com/imgate/imgate/bench/rules"
 )
 
 func fixedClock() time.Time { return time.Unix(1700000000, 0) }
@@ -17,7 +16,7 @@ func fixedClock() time.Time { return time.Unix(1700000000, 0) }
 // expectation decides with bench/configs/rules.json at a fixed clock.
 func expectation(t *testing.T) *Expectation {
 	t.Helper()
-	cfg, err := readRules(filepath.Join(repoFromHere, "bench", "configs", "rules.json"))
+	cfg, err := rules.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,21 +31,8 @@ func expectation(t *testing.T) *Expectation {
 // TestPreflight: a server answering like imgate passes; one answering the
 // allow reply to everything (what A and B do) fails the deciding check.
 func TestPreflight(t *testing.T) {
-	cfg, err := readRules(filepath.Join("..", "..", "configs", "rules.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := NewExpectation(cfg, "1700000000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	x.rules.SetClock(fixedClock)
-	served, err := core.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	served.SetClock(fixedClock)
-	deciding := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served.Serve(w, r, "", nil) }))
+	x := expectation(t)
+	deciding := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.rules.Serve(w, r, "", nil) }))
 	defer deciding.Close()
 	allowAll := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.allow.Serve(w, r, "", nil) }))
 	defer allowAll.Close()

@@ -11,6 +11,21 @@ import (
 	"time"
 )
 
+// Server is a process the run started to serve a setup or an upstream:
+// a Proc, or a Traefik (TraefikServer).
+type Server interface {
+	// Label names it in messages, e.g. "setup-C".
+	Label() string
+	// LogPath is the file its output goes to.
+	LogPath() string
+	// Pid is its process id, whose CPU time counts as the setup's.
+	Pid() int
+	// Exited reports whether it has died.
+	Exited() bool
+	// Stop ends it (by its own pid) and waits.
+	Stop()
+}
+
 // Proc is a server started for the run; its output goes to a log file.
 type Proc struct {
 	Name string
@@ -67,6 +82,15 @@ func Start(ctx context.Context, name, program string, args, env []string, logDir
 		}
 	}
 }
+
+// Label is the name the process was started under.
+func (p *Proc) Label() string { return p.Name }
+
+// LogPath is the file its output goes to.
+func (p *Proc) LogPath() string { return p.Log }
+
+// Pid is its process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
 // Stop ends the process this run started (by its own pid) and waits.
 func (p *Proc) Stop() {

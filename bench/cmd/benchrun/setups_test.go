@@ -29,8 +29,30 @@ func TestSetupsAreConsistent(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(repoFromHere, "bench", "configs", s.Config)); err != nil {
 				t.Errorf("setup %s: %v", s.ID, err)
 			}
+		case ProgramTraefik:
+			if _, err := TraefikDynamic(filepath.Join(repoFromHere, "bench", "configs", s.Config), 1); err != nil {
+				t.Errorf("setup %s: %v", s.ID, err)
+			}
+			if s.Plugin != nil {
+				if _, err := s.Plugin.Local(repoFromHere); err != nil {
+					t.Errorf("setup %s: %v", s.ID, err)
+				}
+			}
 		default:
 			t.Errorf("setup %s: unknown program %q", s.ID, s.Program)
+		}
+		if s.Plugin != nil && s.Program != ProgramTraefik {
+			t.Errorf("setup %s: a plugin only loads into Traefik", s.ID)
+		}
+		if s.Profile && s.Program != ProgramCaddy && s.Program != ProgramTraefik {
+			t.Errorf("setup %s: only Caddy (admin API) and Traefik (api.debug) serve the profiles -pprof takes", s.ID)
+		}
+		known := s.Upstream == ""
+		for _, u := range Upstreams {
+			known = known || s.Upstream == u.Name
+		}
+		if !known {
+			t.Errorf("setup %s: unknown upstream %q", s.ID, s.Upstream)
 		}
 	}
 	for _, pair := range report.RatioPairs {
@@ -71,6 +93,19 @@ func TestSetupsAreConsistent(t *testing.T) {
 			t.Errorf("target %q compares %s and %s, point %s runs %s", lt.Label, lt.Num, lt.Den, pt.ID, run)
 		}
 	}
+	for _, pair := range report.TraefikPairs {
+		for _, id := range []string{pair.Num, pair.Den} {
+			if _, ok := ids[id]; !ok {
+				t.Errorf("Traefik pair %s/%s names no setup %s", pair.Num, pair.Den, id)
+			}
+		}
+		for _, id := range pair.Points {
+			run := strings.Join(points[id].Setups, " ")
+			if !strings.Contains(run, pair.Num) || !strings.Contains(run, pair.Den) {
+				t.Errorf("Traefik pair %s/%s at point %s, which runs %q", pair.Num, pair.Den, id, run)
+			}
+		}
+	}
 	for _, id := range DefaultOpenLoopWorkloads {
 		if _, err := selectWorkloads(id); err != nil {
 			t.Error(err)
@@ -84,6 +119,10 @@ func TestFreePorts(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[int]bool{p.Service: true}
+	if seen[p.Static] || p.Static <= 0 {
+		t.Fatalf("static upstream port %d repeats or is invalid: %+v", p.Static, p)
+	}
+	seen[p.Static] = true
 	for _, port := range append(append([]int{}, p.Setups...), p.Admin...) {
 		if seen[port] || port <= 0 {
 			t.Fatalf("port %d repeats or is invalid: %+v", port, p)
@@ -97,6 +136,9 @@ func TestFreePorts(t *testing.T) {
 
 func TestSetupCommands(t *testing.T) {
 	ports := FixedPorts(20000, len(Setups))
+	if ports.Upstream(UpstreamStatic) != 20100 || ports.Upstream(UpstreamService) != 20000 {
+		t.Errorf("upstream ports %+v", ports)
+	}
 	bins := map[string]string{ProgramBare: "/b/bare", ProgramPlain: "/b/plain", ProgramCaddy: "/b/caddy"}
 	for i, s := range Setups {
 		program, args, env := s.Command(i, bins, "/src", ports)
@@ -136,12 +178,12 @@ func TestSelectWorkloads(t *testing.T) {
 }
 
 func TestPointRates(t *testing.T) {
-	sums := map[string]map[string]report.Summary{"B": {"mix-deny10": {RPS: 30000}}, "D": {"mix-deny10": {RPS: 8000}}}
+	sums := map[string]map[string]report.Summary{"B": {"mix-deny10": {RPS: 30000}}, "D": {"mix-deny10": {RPS: 8000}}, "T1": {"mix-deny10": {RPS: 4000}}, "T2": {"mix-deny10": {RPS: 2000}}}
 	points, err := pointRates(OpenLoopPoints, sums, []string{"mix-deny10"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]float64{"B50": 15000, "B80": 24000, "D50": 4000, "D80": 6400}
+	want := map[string]float64{"B50": 15000, "B80": 24000, "D50": 4000, "D80": 6400, "T1-50": 2000, "T1-80": 3200, "T2-50": 1000, "T2-80": 1600}
 	for _, pt := range points {
 		if pt.Rates["mix-deny10"] != want[pt.ID] {
 			t.Errorf("%s: rate %v, want %v", pt.ID, pt.Rates["mix-deny10"], want[pt.ID])

@@ -25,12 +25,20 @@ var DefaultOpenLoopWorkloads = []string{"mix-deny10"}
 
 // OpenLoopPoints are the fixed rates of the open-loop phase, as shares of
 // a reference setup's closed-loop median in the same run. Each point runs
-// the setups that the latency targets compare at it, plus the ceilings
-// that put them in context; D and E cannot sustain B's rates, so they get
-// points of their own.
+// the setups that the latency targets and report.TraefikPairs compare at
+// it, plus the ceilings that put them in context; D and E cannot sustain
+// B's rates, so they get points of their own. The Traefik pairs are
+// compared at shares of the slower side's capacity (T1's, T2's), the
+// rates a Traefik user can run the plugin at, so that both sides keep up
+// and the p99 ratio is the latency the plugin adds rather than its
+// backlog.
 var OpenLoopPoints = []report.OpenLoopPoint{
 	{ID: "B50", Of: "B", Fraction: 0.5, Setups: []string{"A", "B", "C", "F"}},
 	{ID: "B80", Of: "B", Fraction: 0.8, Setups: []string{"A", "B", "C", "F"}},
 	{ID: "D50", Of: "D", Fraction: 0.5, Setups: []string{"D", "E"}},
 	{ID: "D80", Of: "D", Fraction: 0.8, Setups: []string{"D", "E"}},
+	{ID: "T1-50", Of: "T1", Fraction: 0.5, Setups: []string{"T0", "T1"}},
+	{ID: "T1-80", Of: "T1", Fraction: 0.8, Setups: []string{"T0", "T1"}},
+	{ID: "T2-50", Of: "T2", Fraction: 0.5, Setups: []string{"D", "T2"}},
+	{ID: "T2-80", Of: "T2", Fraction: 0.8, Setups: []string{"D", "T2"}},
 }

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/imgate/imgate/bench/plan"
+	"github.com/imgate/imgate/bench/rules"
 	"github.com/imgate/imgate/core"
 )
 
@@ -100,7 +100,7 @@ func TestPlatformPairsDoTheSameRuleWork(t *testing.T) {
 // TestSpamRuleAppliesWhereBothPlatformsCarryText guards the rules file the
 // core benchmarks and every setup share.
 func TestSpamRuleAppliesWhereBothPlatformsCarryText(t *testing.T) {
-	cfg, err := readRules(filepath.Join(repoFromHere, "bench", "configs", "rules.json"))
+	cfg, err := rules.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
