@@ -2,6 +2,9 @@ package core
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -39,6 +42,12 @@ type Config struct {
 
 	// Forward configures how callbacks are sent to the business service.
 	Forward ForwardConfig `json:"forward,omitempty"`
+
+	// Delivery makes forwarded after-callbacks durable: spooled to disk
+	// before the platform is acknowledged and delivered at least once.
+	// Default: off (forwarded after-callbacks are delivered once, best
+	// effort, through the gateway's next handler).
+	Delivery DeliveryConfig `json:"delivery,omitempty"`
 
 	// MaxBodyBytes is the largest callback body accepted; larger bodies get
 	// HTTP 413. Default: 65536.
@@ -169,6 +178,77 @@ type ForwardConfig struct {
 	MaxReplyBytes int `json:"maxReplyBytes,omitempty"`
 }
 
+// DeliveryConfig configures the durable delivery of after-callbacks that a
+// rule (or the default action) forwards. URL and Spool turn it on together.
+type DeliveryConfig struct {
+	// URL is where after-callbacks are delivered: the business service's
+	// endpoint, e.g. "http://127.0.0.1:9000/imgate/after". imgate calls it
+	// itself, in the background, with its own HTTP client (after a restart
+	// no request is there to carry the gateway's next handler).
+	// Default: "" (off).
+	URL string `json:"url,omitempty"`
+
+	// Spool is the directory where after-callbacks wait for delivery,
+	// created if missing. One gateway process per directory. Default: ""
+	// (off).
+	Spool string `json:"spool,omitempty"`
+
+	// MaxAge is how long an entry is retried before it moves to the
+	// dead-letter folder <spool>/dead. Default: "24h".
+	MaxAge string `json:"maxAge,omitempty"`
+
+	// MaxEntries and MaxBytes bound the spool; when either is reached, new
+	// after-callbacks get HTTP 503, so that the platform's own retry (where
+	// it has one) applies. Defaults: 100000 entries, 268435456 bytes.
+	MaxEntries int   `json:"maxEntries,omitempty"`
+	MaxBytes   int64 `json:"maxBytes,omitempty"`
+
+	// DedupWindow is how long a delivered or pending after-callback is
+	// remembered: the same callback again within it (a platform retry) is
+	// acknowledged without being delivered again. Default: "10m".
+	DedupWindow string `json:"dedupWindow,omitempty"`
+
+	// Timeout bounds one delivery attempt. Default: "10s".
+	Timeout string `json:"timeout,omitempty"`
+
+	// RetryMin and RetryMax bound the exponential backoff between attempts
+	// (with jitter). Defaults: "1s" and "5m".
+	RetryMin string `json:"retryMin,omitempty"`
+	RetryMax string `json:"retryMax,omitempty"`
+
+	// Concurrency is how many deliveries run at once; one group's
+	// callbacks are always delivered one after another, in order.
+	// Default: 4.
+	Concurrency int `json:"concurrency,omitempty"`
+}
+
+// Delivery defaults.
+const (
+	DefaultDeliveryMaxAge      = 24 * time.Hour
+	DefaultDeliveryMaxEntries  = 100000
+	DefaultDeliveryMaxBytes    = 256 << 20
+	DefaultDeliveryDedup       = 10 * time.Minute
+	DefaultDeliveryTimeout     = 10 * time.Second
+	DefaultDeliveryRetryMin    = time.Second
+	DefaultDeliveryRetryMax    = 5 * time.Minute
+	DefaultDeliveryConcurrency = 4
+)
+
+// deliverySettings is the parsed DeliveryConfig.
+type deliverySettings struct {
+	url         string
+	dir         string
+	maxAge      time.Duration
+	maxEntries  int
+	maxBytes    int64
+	dedupWindow time.Duration
+	timeout     time.Duration
+	retryMin    time.Duration
+	retryMax    time.Duration
+	concurrency int
+	client      *http.Client
+}
+
 // Limits and defaults shared by every platform; each platform's own are
 // in its file.
 const (
@@ -204,6 +284,8 @@ type settings struct {
 	fallbackEvents map[string]string
 	forwardPath    string
 	maxReply       int
+	// delivery is nil when durable delivery is off.
+	delivery *deliverySettings
 
 	// Each platform's settle fills its own settings (a new platform adds
 	// its fields here).
@@ -278,6 +360,64 @@ func (c *Config) validate() (*settings, error) {
 	if err = c.Forward.validate(s); err != nil {
 		return nil, err
 	}
+	if s.delivery, err = c.Delivery.validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// validate parses the delivery section; it returns nil settings when
+// delivery is off.
+func (d *DeliveryConfig) validate() (*deliverySettings, error) {
+	if d.URL == "" && d.Spool == "" {
+		if *d != (DeliveryConfig{}) {
+			return nil, configErr("delivery", "url and spool are not set, so the other delivery keys do nothing; set both to deliver after-callbacks durably")
+		}
+		return nil, nil
+	}
+	if d.URL == "" || d.Spool == "" {
+		return nil, configErr("delivery", "url and spool go together: set both, or neither")
+	}
+	u, err := url.Parse(d.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, configErr("delivery.url", "%q is not an http or https URL", d.URL)
+	}
+	dir, err := filepath.Abs(d.Spool)
+	if err != nil {
+		return nil, configErr("delivery.spool", "%s", err.Error())
+	}
+	s := &deliverySettings{url: d.URL, dir: dir, maxEntries: d.MaxEntries, maxBytes: d.MaxBytes, concurrency: d.Concurrency}
+	if s.maxAge, err = parseDuration("delivery.maxAge", d.MaxAge, DefaultDeliveryMaxAge); err != nil {
+		return nil, err
+	}
+	if s.dedupWindow, err = parseDuration("delivery.dedupWindow", d.DedupWindow, DefaultDeliveryDedup); err != nil {
+		return nil, err
+	}
+	if s.timeout, err = parseDuration("delivery.timeout", d.Timeout, DefaultDeliveryTimeout); err != nil {
+		return nil, err
+	}
+	if s.retryMin, err = parseDuration("delivery.retryMin", d.RetryMin, DefaultDeliveryRetryMin); err != nil {
+		return nil, err
+	}
+	if s.retryMax, err = parseDuration("delivery.retryMax", d.RetryMax, DefaultDeliveryRetryMax); err != nil {
+		return nil, err
+	}
+	if s.retryMax < s.retryMin {
+		return nil, configErr("delivery.retryMax", "%s is below delivery.retryMin %s", s.retryMax, s.retryMin)
+	}
+	if s.maxEntries == 0 {
+		s.maxEntries = DefaultDeliveryMaxEntries
+	}
+	if s.maxBytes == 0 {
+		s.maxBytes = DefaultDeliveryMaxBytes
+	}
+	if s.concurrency == 0 {
+		s.concurrency = DefaultDeliveryConcurrency
+	}
+	if s.maxEntries < 0 || s.maxBytes < 0 || s.concurrency < 0 {
+		return nil, configErr("delivery", "maxEntries, maxBytes and concurrency cannot be negative")
+	}
+	s.client = &http.Client{Timeout: s.timeout}
 	return s, nil
 }
 

@@ -23,6 +23,7 @@ const (
 	ResultMethod       = "method"       // HTTP 405
 	ResultUnauthorized = "unauthorized" // HTTP 401: signature, stale time, secret
 	ResultForbidden    = "forbidden"    // HTTP 403: app id, source address
+	ResultUnavailable  = "unavailable"  // HTTP 503: the spool cannot take an after-callback
 	ResultError        = "error"        // HTTP 500: a recovered panic
 )
 
@@ -74,6 +75,10 @@ type Outcome struct {
 	Err    error
 	// Upstream is true when the business service decided.
 	Upstream bool
+	// DeliveryID is the spool's id of an after-callback spooled for
+	// delivery (X-Imgate-Delivery-Id), or of the earlier one a platform
+	// retry duplicated.
+	DeliveryID string
 	// Duration is the time spent in imgate, set by Serve.
 	Duration time.Duration
 }
@@ -96,6 +101,8 @@ type Engine struct {
 	deliveryObserver atomic.Value
 	// warnings name the verification checks that are off.
 	warnings []string
+	// spool delivers forwarded after-callbacks durably; nil when off.
+	spool *spool
 }
 
 // New validates cfg and compiles it. Errors name the config key and the reason.
@@ -123,7 +130,25 @@ func New(cfg Config) (*Engine, error) {
 			e.fileLists = append(e.fileLists, l)
 		}
 	}
+	if s.delivery != nil {
+		// Last: an engine that fails to build must not hold a spool.
+		if e.spool, err = acquireSpool(*s.delivery); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
+}
+
+// Close releases what the engine shares with other engines: its spool,
+// whose worker stops when no engine uses the directory any more. Hosts call
+// it when they drop an engine (Caddy's usage pool, Traefik's registry when
+// a config replaces another). An engine is not used after Close.
+func (e *Engine) Close() {
+	if e.spool != nil {
+		sp := e.spool
+		e.spool = nil
+		releaseSpool(sp)
+	}
 }
 
 // SetClock replaces the clock, for tests of time windows and rates.

@@ -69,12 +69,15 @@ func (e *Engine) Deadline(platform string) time.Duration {
 // growing memory.
 func (e *Engine) Forward(r *http.Request, in *Input, out *Outcome, start time.Time, next NextFunc) *Outcome {
 	ev := out.Event
-	if next == nil {
+	if next == nil && (ev.cmd.before || e.spool == nil) {
 		return e.fallback(out, "unreachable", fmt.Errorf("no next handler to forward to: %w", ErrUpstream))
 	}
 	limit := ev.platform.deadline(e.set)
 	// Real time, not e.now: the deadline bounds real waiting.
 	deadline := start.Add(limit)
+	if !ev.cmd.before && e.spool != nil {
+		return e.spoolAfter(in, out, start, r.Header.Get("operationID"))
+	}
 	if !ev.cmd.before && e.deliveries != nil && e.deliveries.acquire() {
 		// The request context ends when the gateway's handler returns; the
 		// delivery keeps its values (Caddy's reverse_proxy reads them) but
@@ -101,6 +104,43 @@ func (e *Engine) Forward(r *http.Request, in *Input, out *Outcome, start time.Ti
 		return e.fallback(out, "encode", err)
 	}
 	return e.exchange(ctx, cancel, up, out, next, limit)
+}
+
+// spoolAfter writes a forwarded after-callback to the spool and, once it is
+// on disk, acknowledges the platform. A platform retry of a callback
+// already spooled is acknowledged again without a second entry. When the
+// spool cannot take it (full, or a write failed) the platform gets HTTP
+// 503, so that a retry of its own (Tencent's, when switched on) applies:
+// an after-callback is never acknowledged without being kept.
+func (e *Engine) spoolAfter(in *Input, out *Outcome, start time.Time, requestID string) *Outcome {
+	ev := out.Event
+	call, err := e.PrepareUpstream(in, out, start, requestID)
+	if err != nil {
+		return failure(ResultUnavailable, http.StatusServiceUnavailable, "encode", err)
+	}
+	entry := &spoolEntry{
+		Version: spoolFormatVersion, ID: deliveryID(ev.Platform, ev.Command, in.Body), Created: start.UnixMilli(),
+		Platform: ev.Platform, Event: ev.Event, Command: ev.Command, Group: ev.GroupID,
+		RawQuery: in.RawQuery, KeepQuery: call.KeepQuery, Header: call.Header, Body: call.Body,
+	}
+	// The deadline header is set per attempt.
+	delete(entry.Header, HeaderDeadline)
+	added, err := e.spool.add(entry, start)
+	if err != nil {
+		reason := "spool_error"
+		if errors.Is(err, errSpoolFull) {
+			reason = "spool_full"
+		}
+		fail := failure(ResultUnavailable, http.StatusServiceUnavailable, reason, err)
+		fail.Event, fail.Rule, fail.Verified = ev, out.Rule, out.Verified
+		return fail
+	}
+	encodeReply(out, ResultAck, ActionAllow, 0, "", nil)
+	out.DeliveryID = entry.ID
+	if !added {
+		out.Reason = "duplicate"
+	}
+	return out
 }
 
 // deliverInBackground runs one after-callback delivery and frees its slot.

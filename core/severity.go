@@ -14,7 +14,8 @@ const (
 	// commands, requests that are not valid callbacks, shadow-rule hits.
 	SeverityInfo
 	// SeverityWarn is something wrong around imgate: an upstream that
-	// failed (a fallback was sent), a callback that failed verification.
+	// failed (a fallback was sent), a callback that failed verification, an
+	// after-callback the spool could not take.
 	SeverityWarn
 	// SeverityError is imgate itself failing: a recovered panic.
 	SeverityError
@@ -25,7 +26,7 @@ func SeverityOf(out *Outcome) Severity {
 	switch out.Result {
 	case ResultError:
 		return SeverityError
-	case ResultFallback, ResultUnauthorized, ResultForbidden:
+	case ResultFallback, ResultUnauthorized, ResultForbidden, ResultUnavailable:
 		return SeverityWarn
 	case ResultDeny, ResultRefuse, ResultUnknown, ResultBadRequest, ResultTooLarge, ResultMethod:
 		return SeverityInfo

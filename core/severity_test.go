@@ -23,6 +23,7 @@ func TestSeverityOf(t *testing.T) {
 		{core.Outcome{Result: core.ResultFallback}, core.SeverityWarn},
 		{core.Outcome{Result: core.ResultUnauthorized}, core.SeverityWarn},
 		{core.Outcome{Result: core.ResultForbidden}, core.SeverityWarn},
+		{core.Outcome{Result: core.ResultUnavailable}, core.SeverityWarn},
 		{core.Outcome{Result: core.ResultError}, core.SeverityError},
 	}
 	for _, tc := range cases {
