@@ -104,10 +104,42 @@ func Install(wasmPath, dir string) error {
 	return nil
 }
 
+// copyFile writes src's content to dst through a renamed temporary file,
+// so a Traefik starting meanwhile never reads half a file. dir may be the
+// checkout's own traefikwasm folder (a checkout linked into plugins-local
+// holds both plugins), where .traefik.yml is already in place.
 func copyFile(src, dst string) error {
+	if same(src, dst) {
+		return nil
+	}
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(dst, data, 0o644)
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".install-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+// same reports whether two paths name one existing file.
+func same(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
