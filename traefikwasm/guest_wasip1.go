@@ -161,16 +161,17 @@ func resolve(out *core.Outcome, f *forwarded, hostErr bool) *core.Outcome {
 	}
 	status := int(hostGetStatusCode())
 	result := engine.Resolve(out, status, readBody(kindResponse, engine.MaxReplyBytes()))
-	if status == http.StatusBadGateway && f.bodyChanged && result.Err != nil {
+	if f.bodyChanged && result.Err != nil && (status < 200 || status > 299) {
 		result.Err = fmt.Errorf("%w (%s)", result.Err, lengthHint)
 	}
 	return result
 }
 
-// lengthHint explains the likeliest 502 after a forward whose body changed
-// length: the ABI replaces the request body but not the request's
-// ContentLength, and Traefik's proxy refuses a body of another length.
-const lengthHint = "the forwarded body's length differs from the callback's; Traefik's proxy needs a buffering middleware after imgate to send it, see docs/traefik.md"
+// lengthHint explains a failed answer to a forward whose body changed
+// length: the ABI replaces the request body but not the request's length,
+// and Traefik's proxy sends the callback's length, cutting the body,
+// unless a buffering middleware after imgate measures it again.
+const lengthHint = "if no buffering middleware follows imgate, the service got the event cut to the callback's length: see docs/traefik.md"
 
 // finish writes the reply and logs the outcome.
 func finish(out *core.Outcome, start time.Time) {
