@@ -91,8 +91,7 @@ func (e *Engine) Forward(r *http.Request, in *Input, out *Outcome, start time.Ti
 		}
 		background := *out
 		go e.deliverInBackground(ctx, cancel, up, &background, start, next)
-		encodeReply(out, ResultAck, ActionAllow, 0, "", nil)
-		return out
+		return e.Acknowledge(out)
 	}
 	if !ev.cmd.before && e.deliveries != nil {
 		e.deliveries.inline.Add(1)
@@ -312,6 +311,21 @@ func (e *Engine) Resolve(out *Outcome, status int, body []byte) *Outcome {
 	}
 	return e.resolve(out, status, body, false)
 }
+
+// Acknowledge encodes the platform's acknowledgement of an after-callback
+// whose Outcome is ResultForward and whose delivery to the upstream is
+// reported apart from the reply: Forward's background delivery, or a host
+// that delivers before replying (the WASM plugin). The Outcome keeps the
+// forwarding rule.
+func (e *Engine) Acknowledge(out *Outcome) *Outcome {
+	encodeReply(out, ResultAck, ActionAllow, 0, "", nil)
+	return out
+}
+
+// MaxReplyBytes is the largest upstream reply Resolve accepts
+// (forward.maxReplyBytes with its default): a host that reads the reply
+// itself reads one byte more, so that Resolve sees an oversized one.
+func (e *Engine) MaxReplyBytes() int { return e.set.maxReply }
 
 // Fallback encodes the configured fallback decision for a forwarded
 // callback whose upstream failed; reason labels the failure in logs and

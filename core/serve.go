@@ -42,6 +42,14 @@ func (e *Engine) Serve(w http.ResponseWriter, r *http.Request, clientIP string, 
 	return out
 }
 
+// WriteReply writes out's reply (status, body, Content-Type,
+// Content-Length and the decision header) to w, as Serve does: for hosts
+// that decide with Decide and answer through a ResponseWriter of their own
+// (the WASM plugin).
+func (e *Engine) WriteReply(w http.ResponseWriter, out *Outcome) {
+	writeReply(e, w, out)
+}
+
 // writeReply sets the canonical header keys directly: Header.Set would
 // canonicalize them again on every callback.
 func writeReply(e *Engine, w http.ResponseWriter, out *Outcome) {

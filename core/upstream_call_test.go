@@ -2,6 +2,8 @@ package core_test
 
 import (
 	"encoding/json"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,5 +67,34 @@ func TestPrepareUpstreamAndResolve(t *testing.T) {
 	out := e.Fallback(e.Decide(in), "timeout", core.ErrUpstream)
 	if out.Result != core.ResultFallback || out.Reason != "timeout" {
 		t.Errorf("Fallback: %s %s", out.Result, out.Reason)
+	}
+}
+
+// TestAcknowledgeWriteReplyMaxReply covers the rest of what a host that
+// is not net/http uses: the acknowledgement of an after-callback
+// delivered apart from the reply, the reply written through its own
+// ResponseWriter, and the reply size it must read.
+func TestAcknowledgeWriteReplyMaxReply(t *testing.T) {
+	after := &core.Input{Method: "POST", Path: "/im", RawQuery: "SdkAppid=1400000001&CallbackCommand=Group.CallbackAfterNewMemberJoin", Body: []byte(`{"CallbackCommand":"Group.CallbackAfterNewMemberJoin","GroupId":"@TGS#1"}`)}
+	for _, c := range []struct {
+		max, want int
+	}{{0, core.DefaultMaxBodyBytes}, {1000, 1000}} {
+		e, err := core.New(core.Config{DefaultAction: "forward", DecisionHeader: "X-D", Forward: core.ForwardConfig{MaxReplyBytes: c.max}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.MaxReplyBytes(); got != c.want {
+			t.Errorf("maxReplyBytes %d: MaxReplyBytes() = %d, want %d", c.max, got, c.want)
+		}
+		out := e.Acknowledge(e.Decide(after))
+		if out.Result != core.ResultAck || out.Decision != core.ResultAck || out.Rule != core.RuleDefault || out.Status != 200 || len(out.Body) == 0 {
+			t.Fatalf("Acknowledge: %+v", out)
+		}
+		rec := httptest.NewRecorder()
+		e.WriteReply(rec, out)
+		if rec.Code != 200 || rec.Body.String() != string(out.Body) || rec.Header().Get("X-D") != "ack; rule=default" ||
+			rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("Content-Length") != strconv.Itoa(len(out.Body)) {
+			t.Errorf("WriteReply: %d %v %s", rec.Code, rec.Header(), rec.Body)
+		}
 	}
 }

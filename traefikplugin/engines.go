@@ -2,7 +2,6 @@ package traefikplugin
 
 import (
 	"io"
-	"strings"
 	"sync"
 
 	"github.com/imgate/imgate/core"
@@ -39,12 +38,8 @@ func sharedEngine(name string, cfg Config, warnings io.Writer) (*core.Engine, er
 		return nil, err
 	}
 	engines.byName[name] = namedEngine{fingerprint: fp, engine: e}
-	if w := e.Warnings(); len(w) > 0 {
-		line := appendField([]byte("imgate"), "middleware", name)
-		line = appendField(line, "result", "verification_off")
-		line = appendField(line, "checks", strings.Join(w, "; "))
-		line = append(line, '\n')
-		_, _ = warnings.Write(line)
+	if line := WarningLog(name, e.Warnings()); line != nil {
+		_, _ = warnings.Write(append(line, '\n'))
 	}
 	return e, nil
 }

@@ -23,28 +23,39 @@ func (debugWriter) Write(p []byte) (int, error) {
 	return fmt.Print(string(p))
 }
 
-// logOutcome writes one line for every outcome an operator should see,
-// as core.SeverityOf rates it: denials and refusals, shadow-rule hits,
-// unknown commands and bad requests on the debug stream (Traefik DEBUG);
-// fallbacks, verification failures and recovered panics on the error
-// stream (Traefik ERROR). Allowed and acknowledged callbacks without a
-// shadow hit are silent; the decision header serves counting them.
-// Request URLs, bodies and headers are never logged: they carry the
-// Tencent Sign and the OpenIM secret.
+// logOutcome writes one line for every outcome an operator should see
+// (see OutcomeLog) on the stream its severity asks for.
 func (m *Middleware) logOutcome(out *core.Outcome) {
+	line, toErrors := OutcomeLog(m.name, out)
+	if line == nil {
+		return
+	}
+	if toErrors {
+		m.emit(m.errorLog, line)
+		return
+	}
+	m.emit(m.debugLog, line)
+}
+
+// OutcomeLog returns the log line for out and whether it belongs on the
+// error stream, or a nil line when out is not logged. Every outcome an
+// operator should see, as core.SeverityOf rates it, gets a line: denials
+// and refusals, shadow-rule hits, unknown commands and bad requests on the
+// debug stream (Traefik DEBUG); fallbacks, verification failures and
+// recovered panics on the error stream (Traefik ERROR). Allowed and
+// acknowledged callbacks without a shadow hit are silent; the decision
+// header serves counting them. Request URLs, bodies and headers are never
+// logged: they carry the Tencent Sign and the OpenIM secret. The WASM
+// plugin (traefikwasm) logs the same lines.
+func OutcomeLog(middleware string, out *core.Outcome) ([]byte, bool) {
 	if out == nil {
-		return
+		return nil, false
 	}
-	var w io.Writer
-	switch core.SeverityOf(out) {
-	case core.SeverityDebug:
-		return
-	case core.SeverityInfo:
-		w = m.debugLog
-	default:
-		w = m.errorLog
+	severity := core.SeverityOf(out)
+	if severity == core.SeverityDebug {
+		return nil, false
 	}
-	line := m.line(out, out.Result, out.Rule)
+	line := outcomeLine(middleware, out, out.Result, out.Rule)
 	if out.Result == core.ResultRefuse {
 		line = appendField(line, "refused", strconv.Itoa(len(out.Refused)))
 	}
@@ -54,7 +65,7 @@ func (m *Middleware) logOutcome(out *core.Outcome) {
 	if out.Err != nil {
 		line = appendField(line, "error", out.Err.Error())
 	}
-	m.emit(w, line)
+	return line, severity != core.SeverityInfo
 }
 
 // shadowField renders shadow hits as "rule:action,rule:action".
@@ -67,24 +78,49 @@ func shadowField(hits []core.ShadowHit) string {
 }
 
 // logDelivery writes an ERROR line when an after-callback delivered in the
-// background failed: the platform was acknowledged at once, so no request
-// is left to report it. Successful deliveries are silent, like acks.
+// background failed (see DeliveryLog).
 func (m *Middleware) logDelivery(out *core.Outcome) {
-	if out == nil || out.Upstream {
-		return
+	if line := DeliveryLog(m.name, out); line != nil {
+		m.emit(m.errorLog, line)
 	}
-	line := m.line(out, "delivery_failed", out.Rule)
+}
+
+// DeliveryLog returns the error-stream line for an after-callback whose
+// delivery failed, or nil when the upstream took it: the platform was
+// acknowledged apart from the delivery, so no reply reports it. Successful
+// deliveries are silent, like acks.
+func DeliveryLog(middleware string, out *core.Outcome) []byte {
+	if out == nil || out.Upstream {
+		return nil
+	}
+	line := outcomeLine(middleware, out, "delivery_failed", out.Rule)
 	if out.Err != nil {
 		line = appendField(line, "error", out.Err.Error())
 	}
-	m.emit(m.errorLog, line)
+	return line
+}
+
+// WarningLog returns the error-stream line naming the verification checks
+// a new engine's config leaves off, or nil when none is off.
+func WarningLog(middleware string, warnings []string) []byte {
+	if len(warnings) == 0 {
+		return nil
+	}
+	line := appendField([]byte("imgate"), "middleware", middleware)
+	line = appendField(line, "result", "verification_off")
+	return appendField(line, "checks", strings.Join(warnings, "; "))
 }
 
 // line starts a log line with the fields every line carries.
 func (m *Middleware) line(out *core.Outcome, result, rule string) []byte {
+	return outcomeLine(m.name, out, result, rule)
+}
+
+// outcomeLine starts a log line with the fields every line carries.
+func outcomeLine(middleware string, out *core.Outcome, result, rule string) []byte {
 	line := make([]byte, 0, 256)
 	line = append(line, "imgate"...)
-	line = appendField(line, "middleware", m.name)
+	line = appendField(line, "middleware", middleware)
 	line = appendField(line, "result", result)
 	var platform, command, event, group, actor string
 	if ev := out.Event; ev != nil {

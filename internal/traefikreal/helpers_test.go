@@ -29,6 +29,13 @@ func startImgate(t *testing.T, opts Options) *Traefik {
 		t.Fatal(err)
 	}
 	opts.Plugins = append(opts.Plugins, plugin)
+	return startWith(t, opts)
+}
+
+// startWith starts Traefik with opts, stopped when the test ends. When the
+// test fails, Traefik's last lines are printed.
+func startWith(t *testing.T, opts Options) *Traefik {
+	t.Helper()
 	tr, err := Start(opts)
 	if err != nil {
 		t.Fatalf("starting traefik: %v", err)
@@ -49,6 +56,20 @@ func startImgate(t *testing.T, opts Options) *Traefik {
 	return tr
 }
 
+// startWasm starts the real Traefik with the WASM plugin built from this
+// checkout as the local plugin "imgatewasm" (reading list files under
+// mounts), stopped when the test ends, with the same checks as
+// startImgate.
+func startWasm(t *testing.T, opts Options, mounts ...string) *Traefik {
+	t.Helper()
+	plugin, err := ImgateWasm(mounts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Plugins = append(opts.Plugins, plugin)
+	return startWith(t, opts)
+}
+
 // apply serves dynamic on tr or fails the test with Traefik's errors.
 func apply(t *testing.T, tr *Traefik, dynamic map[string]any) {
 	t.Helper()
@@ -62,13 +83,22 @@ type route struct {
 	host       string
 	middleware map[string]any // the plugin's config; nil: no middleware
 	service    string         // a service URL
+	// plugin is the plugin the middleware uses; "": PluginName.
+	plugin string
+	// buffered puts Traefik's buffering middleware after imgate, which the
+	// WASM plugin needs to forward a body of another length (see
+	// docs/traefik.md).
+	buffered bool
+	// transport, when set, is the service's serversTransport
+	// (forwardingTimeouts ...).
+	transport map[string]any
 }
 
 // dynamicConfig builds the file provider configuration: router, imgate
 // middleware and service "<name>" per route, the router matching
 // Host(`<host>`).
 func dynamicConfig(routes map[string]route) map[string]any {
-	routers, middlewares, services := map[string]any{}, map[string]any{}, map[string]any{}
+	routers, middlewares, services, transports := map[string]any{}, map[string]any{}, map[string]any{}, map[string]any{}
 	for name, r := range routes {
 		router := map[string]any{
 			"entryPoints": []any{EntryPoint},
@@ -76,13 +106,31 @@ func dynamicConfig(routes map[string]route) map[string]any {
 			"service":     name,
 		}
 		if r.middleware != nil {
-			router["middlewares"] = []any{name}
-			middlewares[name] = map[string]any{"plugin": map[string]any{PluginName: userShape(r.middleware)}}
+			plugin := r.plugin
+			if plugin == "" {
+				plugin = PluginName
+			}
+			chain := []any{name}
+			middlewares[name] = map[string]any{"plugin": map[string]any{plugin: userShape(r.middleware)}}
+			if r.buffered {
+				chain = append(chain, name+"-body")
+				middlewares[name+"-body"] = map[string]any{"buffering": map[string]any{"maxRequestBodyBytes": 1 << 20}}
+			}
+			router["middlewares"] = chain
 		}
 		routers[name] = router
-		services[name] = map[string]any{"loadBalancer": map[string]any{"servers": []any{map[string]any{"url": r.service}}}}
+		lb := map[string]any{"servers": []any{map[string]any{"url": r.service}}}
+		if r.transport != nil {
+			lb["serversTransport"] = name
+			transports[name] = r.transport
+		}
+		services[name] = map[string]any{"loadBalancer": lb}
 	}
-	return map[string]any{"http": map[string]any{"routers": routers, "middlewares": middlewares, "services": services}}
+	section := map[string]any{"routers": routers, "middlewares": middlewares, "services": services}
+	if len(transports) > 0 {
+		section["serversTransports"] = transports
+	}
+	return map[string]any{"http": section}
 }
 
 // userShape turns the float64 numbers of a JSON-decoded config into

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/imgate/imgate/internal/traefikload"
+	"github.com/imgate/imgate/traefikwasm/build"
 )
 
 // PluginName is imgate's key in experimental.localPlugins, as in the
@@ -37,4 +38,32 @@ func Linked(name, module, dir string) LocalPlugin {
 			return nil
 		},
 	}
+}
+
+// WasmPluginName is the WASM plugin's key in experimental.localPlugins.
+const WasmPluginName = "imgatewasm"
+
+// ImgateWasm returns the WASM plugin built from this checkout
+// (traefikwasm, built by build.Cached) as a local plugin laid out the way
+// the README tells users to: plugin.wasm and .traefik.yml in
+// plugins-local/src/github.com/imgate/imgate/traefikwasm. mounts are the
+// host directories the plugin may read (settings.mounts: list files).
+func ImgateWasm(mounts ...string) (LocalPlugin, error) {
+	wasm, err := build.Cached()
+	if err != nil {
+		return LocalPlugin{}, err
+	}
+	plugin := LocalPlugin{
+		Name:       WasmPluginName,
+		ModuleName: build.ModuleName,
+		Install:    func(dir string) error { return build.Install(wasm, dir) },
+	}
+	if len(mounts) > 0 {
+		list := make([]any, len(mounts))
+		for i, m := range mounts {
+			list[i] = m + ":ro"
+		}
+		plugin.Settings = map[string]any{"mounts": list}
+	}
+	return plugin, nil
 }

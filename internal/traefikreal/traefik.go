@@ -73,6 +73,9 @@ type LocalPlugin struct {
 	// Install puts the plugin's sources (or WASM file) and .traefik.yml in
 	// dir, which is plugins-local/src/<ModuleName>; dir's parent exists.
 	Install func(dir string) error
+	// Settings is the plugin's settings section (WASM plugins only:
+	// "mounts", "envs"); nil for none.
+	Settings map[string]any
 }
 
 // Traefik is a running Traefik process.
@@ -247,7 +250,11 @@ func staticConfig(opts Options, web, api, dir string) map[string]any {
 	if len(opts.Plugins) > 0 {
 		local := map[string]any{}
 		for _, p := range opts.Plugins {
-			local[p.Name] = map[string]any{"moduleName": p.ModuleName}
+			plugin := map[string]any{"moduleName": p.ModuleName}
+			if p.Settings != nil {
+				plugin["settings"] = p.Settings
+			}
+			local[p.Name] = plugin
 		}
 		static["experimental"] = map[string]any{"localPlugins": local, "abortOnPluginFailure": true}
 	}
