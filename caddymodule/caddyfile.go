@@ -78,6 +78,18 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	        path             <path>
 //	        max_reply_bytes  <n>
 //	    }
+//	    delivery {
+//	        url          <url>
+//	        spool        <dir>
+//	        max_age      <duration>
+//	        max_entries  <n>
+//	        max_bytes    <n>
+//	        dedup_window <duration>
+//	        timeout      <duration>
+//	        retry_min    <duration>
+//	        retry_max    <duration>
+//	        concurrency  <n>
+//	    }
 //	    max_body_bytes       <n>
 //	    rate_limit_max_keys  <n>
 //	    list_reload_interval <duration>
@@ -114,6 +126,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = p.choice(key, &h.DefaultAction, core.ActionAllow, core.ActionDeny, core.ActionForward)
 		case "forward":
 			err = p.once(key, func() error { return parseForward(d, &h.Forward) })
+		case "delivery":
+			err = p.once(key, func() error { return parseDelivery(d, &h.Delivery) })
 		case "max_body_bytes":
 			err = p.count(key, &h.MaxBodyBytes)
 		case "rate_limit_max_keys":
@@ -321,6 +335,47 @@ func parseForward(d *caddyfile.Dispenser, c *core.ForwardConfig) error {
 			err = p.count(key, &c.MaxReplyBytes)
 		default:
 			err = unknown(d, "forward")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseDelivery(d *caddyfile.Dispenser, c *core.DeliveryConfig) error {
+	if d.NextArg() {
+		return d.Errf("delivery takes a block, not arguments; got %q", d.Val())
+	}
+	p := blockParser{d: d, seen: map[string]bool{}}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch key := d.Val(); key {
+		case "url":
+			err = p.word(key, &c.URL)
+		case "spool":
+			err = p.word(key, &c.Spool)
+		case "max_age":
+			err = p.duration(key, &c.MaxAge)
+		case "max_entries":
+			err = p.count(key, &c.MaxEntries)
+		case "max_bytes":
+			var n int
+			if err = p.count(key, &n); err == nil {
+				c.MaxBytes = int64(n)
+			}
+		case "dedup_window":
+			err = p.duration(key, &c.DedupWindow)
+		case "timeout":
+			err = p.duration(key, &c.Timeout)
+		case "retry_min":
+			err = p.duration(key, &c.RetryMin)
+		case "retry_max":
+			err = p.duration(key, &c.RetryMax)
+		case "concurrency":
+			err = p.count(key, &c.Concurrency)
+		default:
+			err = unknown(d, "delivery")
 		}
 		if err != nil {
 			return err

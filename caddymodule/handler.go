@@ -77,6 +77,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.engine, h.poolKey = engine, key
 	// Handlers sharing the engine log alike; the latest one to load reports.
 	engine.OnDelivery(h.observeDelivery)
+	engine.OnSpoolEvent(h.observeSpool)
 	h.mayForward = core.MayForward(h.Config)
 	return nil
 }

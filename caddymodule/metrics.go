@@ -51,9 +51,17 @@ var (
 		Buckets: []float64{.00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .05, .1, .25, .5, 1, 2, 5},
 	}, []string{"platform", "result"})
 
+	spoolEventsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy", Subsystem: "imgate", Name: "spool_events_total",
+		Help: "What the after-callback spools did, by event: delivered (2xx), retry (an attempt failed), dead (given up after maxAge, moved to the dead-letter folder).",
+	}, []string{"platform", "event"})
+
+	spoolStats = newSpoolCollector()
+
 	allCollectors = []prometheus.Collector{
 		decisionsTotal, verificationFailuresTotal, unknownCommandsTotal,
 		shadowHitsTotal, upstreamFallbacksTotal, afterDeliveriesTotal, decisionDuration,
+		spoolEventsTotal, spoolStats,
 	}
 )
 

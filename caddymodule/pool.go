@@ -15,14 +15,20 @@ import (
 var engines = caddy.NewUsagePool()
 
 // pooledEngine adapts *core.Engine to caddy.Destructor. The engine owns no
-// goroutine, timer or open file (list files are re-read on demand), so
-// there is nothing to stop: dropping the reference frees it.
+// goroutine, timer or open file (list files are re-read on demand); it
+// shares a spool, whose delivery worker core runs once per spool directory
+// for every engine that uses it, and Destruct lets go of it. A reload keeps
+// the worker: the new config's engine takes the spool before the old one's
+// is destructed.
 type pooledEngine struct {
 	engine *core.Engine
 }
 
 // Destruct implements caddy.Destructor.
-func (p *pooledEngine) Destruct() error { return nil }
+func (p *pooledEngine) Destruct() error {
+	p.engine.Close()
+	return nil
+}
 
 // poolKey identifies an engine by handler name and config fingerprint.
 func poolKey(name string, cfg core.Config) string {

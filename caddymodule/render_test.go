@@ -116,6 +116,20 @@ func renderCaddyfile(h *Handler) string {
 		num(2, "max_reply_bytes", f.MaxReplyBytes)
 		b.WriteString("\t}\n")
 	}
+	if dl := c.Delivery; dl != (core.DeliveryConfig{}) {
+		b.WriteString("\tdelivery {\n")
+		str(2, "url", dl.URL)
+		str(2, "spool", dl.Spool)
+		str(2, "max_age", dl.MaxAge)
+		num(2, "max_entries", dl.MaxEntries)
+		num(2, "max_bytes", int(dl.MaxBytes))
+		str(2, "dedup_window", dl.DedupWindow)
+		str(2, "timeout", dl.Timeout)
+		str(2, "retry_min", dl.RetryMin)
+		str(2, "retry_max", dl.RetryMax)
+		num(2, "concurrency", dl.Concurrency)
+		b.WriteString("\t}\n")
+	}
 	num(1, "max_body_bytes", c.MaxBodyBytes)
 	num(1, "rate_limit_max_keys", c.RateLimitMaxKeys)
 	str(1, "list_reload_interval", c.ListReloadInterval)

@@ -102,7 +102,8 @@ type Engine struct {
 	// warnings name the verification checks that are off.
 	warnings []string
 	// spool delivers forwarded after-callbacks durably; nil when off.
-	spool *spool
+	spool  *spool
+	closed atomic.Bool
 }
 
 // New validates cfg and compiles it. Errors name the config key and the reason.
@@ -144,10 +145,11 @@ func New(cfg Config) (*Engine, error) {
 // it when they drop an engine (Caddy's usage pool, Traefik's registry when
 // a config replaces another). An engine is not used after Close.
 func (e *Engine) Close() {
-	if e.spool != nil {
-		sp := e.spool
-		e.spool = nil
-		releaseSpool(sp)
+	// The spool stays reachable: a request still running on a replaced
+	// engine may spool one more entry, which waits on disk for the next
+	// worker of that directory.
+	if e.spool != nil && e.closed.CompareAndSwap(false, true) {
+		releaseSpool(e.spool)
 	}
 }
 

@@ -21,6 +21,22 @@ const (
 	SeverityError
 )
 
+// SpoolEventSeverity returns how loudly to report a spool event: a
+// delivery is routine; a failed attempt is a warning on attempts 1, 2, 4,
+// 8 ... (an upstream down for an hour would otherwise log every retry of
+// every entry); an entry given up is an error.
+func SpoolEventSeverity(ev SpoolEvent) Severity {
+	switch ev.Kind {
+	case "dead":
+		return SeverityError
+	case "retry":
+		if ev.Attempt > 0 && ev.Attempt&(ev.Attempt-1) == 0 {
+			return SeverityWarn
+		}
+	}
+	return SeverityDebug
+}
+
 // SeverityOf returns how loudly to report out.
 func SeverityOf(out *Outcome) Severity {
 	switch out.Result {

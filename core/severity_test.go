@@ -6,6 +6,26 @@ import (
 	"github.com/imgate/imgate/core"
 )
 
+func TestSpoolEventSeverity(t *testing.T) {
+	cases := []struct {
+		ev   core.SpoolEvent
+		want core.Severity
+	}{
+		{core.SpoolEvent{Kind: "delivered", Attempt: 1}, core.SeverityDebug},
+		{core.SpoolEvent{Kind: "retry", Attempt: 1}, core.SeverityWarn},
+		{core.SpoolEvent{Kind: "retry", Attempt: 2}, core.SeverityWarn},
+		{core.SpoolEvent{Kind: "retry", Attempt: 3}, core.SeverityDebug},
+		{core.SpoolEvent{Kind: "retry", Attempt: 8}, core.SeverityWarn},
+		{core.SpoolEvent{Kind: "retry", Attempt: 9}, core.SeverityDebug},
+		{core.SpoolEvent{Kind: "dead", Attempt: 40}, core.SeverityError},
+	}
+	for _, tc := range cases {
+		if got := core.SpoolEventSeverity(tc.ev); got != tc.want {
+			t.Errorf("%s attempt %d: %d, want %d", tc.ev.Kind, tc.ev.Attempt, got, tc.want)
+		}
+	}
+}
+
 func TestSeverityOf(t *testing.T) {
 	cases := []struct {
 		out  core.Outcome

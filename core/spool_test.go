@@ -8,68 +8,26 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/imgate/imgate/core"
+	"github.com/imgate/imgate/internal/upstreamtest"
 )
 
-// deliveryService is a real loopback business service for the spool: it
-// records every delivery, answers 503 while down, and counts each
-// delivery id once, as a service deduplicating on X-Imgate-Delivery-Id
-// would.
-type deliveryService struct {
-	srv  *httptest.Server
-	down atomic.Bool
-	fail atomic.Bool // answer 500 to everything
-
-	mu       sync.Mutex
-	attempts int
-	ids      map[string]int // delivery id -> deliveries accepted
-	order    []string       // groups in the order their callbacks were accepted
-	attempt  map[string][]string
-}
-
-func newDeliveryService(t *testing.T) *deliveryService {
-	d := &deliveryService{ids: map[string]int{}, attempt: map[string][]string{}}
-	d.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(core.HeaderDeliveryID)
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		d.attempts++
-		d.attempt[id] = append(d.attempt[id], r.Header.Get(core.HeaderAttempt))
-		if d.down.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		if d.fail.Load() {
-			w.WriteHeader(http.StatusInternalServerError)
-			return
-		}
-		d.ids[id]++
-		d.order = append(d.order, r.Header.Get(core.HeaderGroup)+"/"+r.Header.Get(core.HeaderActor))
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(func() { d.srv.Close() })
-	return d
-}
-
-func (d *deliveryService) delivered() map[string]int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range d.ids {
-		out[k] = v
-	}
-	return out
+// newDeliveryService starts a real loopback business service that
+// accepts each delivery id once.
+func newDeliveryService(t *testing.T) *upstreamtest.DeliveryService {
+	svc := upstreamtest.StartDeliveryService()
+	t.Cleanup(func() { svc.Close() })
+	return svc
 }
 
 // spoolEngine builds an engine forwarding every callback, with durable
 // delivery of after-callbacks to svc through dir.
-func spoolEngine(t *testing.T, svc *deliveryService, dir string, tune func(*core.DeliveryConfig)) *core.Engine {
+func spoolEngine(t *testing.T, svc *upstreamtest.DeliveryService, dir string, tune func(*core.DeliveryConfig)) *core.Engine {
 	t.Helper()
-	d := core.DeliveryConfig{URL: svc.srv.URL + "/after", Spool: dir, RetryMin: "20ms", RetryMax: "100ms", Timeout: "5s"}
+	d := core.DeliveryConfig{URL: svc.URL + "/after", Spool: dir, RetryMin: "20ms", RetryMax: "100ms", Timeout: "5s"}
 	if tune != nil {
 		tune(&d)
 	}
@@ -111,7 +69,7 @@ const tencentAck = `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`
 // down are all delivered, each exactly once, when it comes back.
 func TestSpoolSurvivesOutage(t *testing.T) {
 	svc := newDeliveryService(t)
-	svc.down.Store(true)
+	svc.SetDown(true)
 	e := spoolEngine(t, svc, t.TempDir(), nil)
 	for i := 0; i < 10; i++ {
 		rec, out := sendAfter(t, e, "g"+strconv.Itoa(i%3), "u"+strconv.Itoa(i), i)
@@ -119,34 +77,28 @@ func TestSpoolSurvivesOutage(t *testing.T) {
 			t.Fatalf("callback %d: %d %s (result %s, reason %s)", i, rec.Code, rec.Body.String(), out.Result, out.Reason)
 		}
 	}
-	eventually(t, "failed attempts while down", func() bool {
-		svc.mu.Lock()
-		defer svc.mu.Unlock()
-		return svc.attempts >= 10
-	})
-	svc.down.Store(false)
-	eventually(t, "10 deliveries", func() bool { return len(svc.delivered()) == 10 })
-	for id, n := range svc.delivered() {
+	eventually(t, "failed attempts while down", func() bool { return svc.Attempts() >= 10 })
+	svc.SetDown(false)
+	eventually(t, "10 deliveries", func() bool { return len(svc.Accepted()) == 10 })
+	for id, n := range svc.Accepted() {
 		if n != 1 {
 			t.Errorf("delivery %s accepted %d times", id, n)
 		}
 	}
-	svc.mu.Lock()
-	for id, attempts := range svc.attempt {
+	for id, attempts := range svc.AttemptHeaders() {
 		for i, a := range attempts {
 			if a != strconv.Itoa(i+1) {
 				t.Errorf("delivery %s: attempt header %q on attempt %d", id, a, i+1)
 			}
 		}
 	}
-	svc.mu.Unlock()
 }
 
 // TestSpoolKeepsGroupOrder: one group's callbacks arrive in the order the
 // platform sent them, even when earlier ones had to be retried.
 func TestSpoolKeepsGroupOrder(t *testing.T) {
 	svc := newDeliveryService(t)
-	svc.down.Store(true)
+	svc.SetDown(true)
 	e := spoolEngine(t, svc, t.TempDir(), func(d *core.DeliveryConfig) { d.Concurrency = 8 })
 	var want []string
 	for i := 0; i < 20; i++ {
@@ -154,11 +106,9 @@ func TestSpoolKeepsGroupOrder(t *testing.T) {
 		sendAfter(t, e, "g1", member, i)
 		want = append(want, "g1/"+member)
 	}
-	svc.down.Store(false)
-	eventually(t, "20 deliveries", func() bool { return len(svc.delivered()) == 20 })
-	svc.mu.Lock()
-	got := strings.Join(svc.order, ",")
-	svc.mu.Unlock()
+	svc.SetDown(false)
+	eventually(t, "20 deliveries", func() bool { return len(svc.Accepted()) == 20 })
+	got := strings.Join(svc.Order(), ",")
 	if got != strings.Join(want, ",") {
 		t.Errorf("order %s\nwant  %s", got, strings.Join(want, ","))
 	}
@@ -168,10 +118,10 @@ func TestSpoolKeepsGroupOrder(t *testing.T) {
 // delivered by the next one that opens the spool.
 func TestSpoolSurvivesRestart(t *testing.T) {
 	svc := newDeliveryService(t)
-	svc.down.Store(true)
+	svc.SetDown(true)
 	dir := t.TempDir()
 	first, err := core.New(core.Config{Platform: "tencent", DefaultAction: "forward",
-		Delivery: core.DeliveryConfig{URL: svc.srv.URL, Spool: dir, RetryMin: "20ms", RetryMax: "100ms"}})
+		Delivery: core.DeliveryConfig{URL: svc.URL, Spool: dir, RetryMin: "20ms", RetryMax: "100ms"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,9 +132,9 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 	if files, _ := os.ReadDir(filepath.Join(dir, "pending")); len(files) != 5 {
 		t.Fatalf("%d files pending after the stop, want 5", len(files))
 	}
-	svc.down.Store(false)
+	svc.SetDown(false)
 	spoolEngine(t, svc, dir, nil) // the gateway starts again
-	eventually(t, "5 deliveries after the restart", func() bool { return len(svc.delivered()) == 5 })
+	eventually(t, "5 deliveries after the restart", func() bool { return len(svc.Accepted()) == 5 })
 	eventually(t, "an empty pending folder", func() bool {
 		files, _ := os.ReadDir(filepath.Join(dir, "pending"))
 		return len(files) == 0
@@ -195,7 +145,7 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 // platform's own retry applies, and says why.
 func TestSpoolFull(t *testing.T) {
 	svc := newDeliveryService(t)
-	svc.down.Store(true)
+	svc.SetDown(true)
 	e := spoolEngine(t, svc, t.TempDir(), func(d *core.DeliveryConfig) { d.MaxEntries = 3 })
 	for i := 0; i < 3; i++ {
 		if rec, _ := sendAfter(t, e, "g", "u"+strconv.Itoa(i), i); rec.Code != http.StatusOK {
@@ -225,8 +175,8 @@ func TestSpoolDeduplicatesPlatformRetries(t *testing.T) {
 		t.Fatalf("retry: HTTP %d, id %s (first %s), reason %q", rec.Code, again.DeliveryID, first.DeliveryID, again.Reason)
 	}
 	sendAfter(t, e, "g", "u2", 3)
-	eventually(t, "2 deliveries", func() bool { return len(svc.delivered()) == 2 })
-	if n := svc.delivered()[first.DeliveryID]; n != 1 {
+	eventually(t, "2 deliveries", func() bool { return len(svc.Accepted()) == 2 })
+	if n := svc.Accepted()[first.DeliveryID]; n != 1 {
 		t.Errorf("the retried callback was delivered %d times", n)
 	}
 }
@@ -235,7 +185,7 @@ func TestSpoolDeduplicatesPlatformRetries(t *testing.T) {
 // dead-letter folder after maxAge, and the event says so.
 func TestSpoolDeadLetter(t *testing.T) {
 	svc := newDeliveryService(t)
-	svc.fail.Store(true)
+	svc.SetFailing(true)
 	dir := t.TempDir()
 	e := spoolEngine(t, svc, dir, func(d *core.DeliveryConfig) { d.MaxAge = "200ms" })
 	var mu sync.Mutex
@@ -269,7 +219,7 @@ func TestSpoolDeadLetter(t *testing.T) {
 // is set aside in dead; the rest is delivered.
 func TestSpoolRecoversFromCrashLeftovers(t *testing.T) {
 	svc := newDeliveryService(t)
-	svc.down.Store(true)
+	svc.SetDown(true)
 	dir := t.TempDir()
 	first := spoolEngine(t, svc, dir, nil)
 	sendAfter(t, first, "g", "u1", 1)
@@ -280,9 +230,9 @@ func TestSpoolRecoversFromCrashLeftovers(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "pending", "0000000000000000002-000001.json"), []byte("not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	svc.down.Store(false)
+	svc.SetDown(false)
 	spoolEngine(t, svc, dir, nil)
-	eventually(t, "the good entry delivered", func() bool { return len(svc.delivered()) == 1 })
+	eventually(t, "the good entry delivered", func() bool { return len(svc.Accepted()) == 1 })
 	if files, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(files) != 0 {
 		t.Errorf("tmp still holds %d files", len(files))
 	}

@@ -9,8 +9,8 @@ import (
 
 // engines holds one engine per middleware name. Traefik calls New per
 // router and on every configuration reload and never closes anything, so a
-// new config under the same name replaces the old engine, which holds no
-// goroutine and is simply collected; an unchanged config keeps its engine,
+// new config under the same name replaces the old engine, which is closed
+// (it lets go of its spool; it holds no goroutine) and collected; an unchanged config keeps its engine,
 // and with it its rate-limit buckets and list state.
 var engines = struct {
 	sync.Mutex
@@ -36,6 +36,12 @@ func sharedEngine(name string, cfg Config, warnings io.Writer) (*core.Engine, er
 	e, err := core.New(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if old, ok := engines.byName[name]; ok {
+		// Built after the new one, so a spool both use keeps its worker.
+		// Routers of the old config still finishing a request can use the
+		// old engine; only its share of a spool goes.
+		old.engine.Close()
 	}
 	engines.byName[name] = namedEngine{fingerprint: fp, engine: e}
 	if line := WarningLog(name, e.Warnings()); line != nil {

@@ -100,6 +100,40 @@ func DeliveryLog(middleware string, out *core.Outcome) []byte {
 	return line
 }
 
+// logSpool writes a line for what the spool did with one after-callback,
+// on the stream core.SpoolEventSeverity picks (see SpoolLog).
+func (m *Middleware) logSpool(ev core.SpoolEvent) {
+	line, loud := SpoolLog(m.name, ev)
+	switch {
+	case line == nil:
+	case loud:
+		m.emit(m.errorLog, line)
+	default:
+		m.emit(m.debugLog, line)
+	}
+}
+
+// SpoolLog returns the line for a spool event and whether it belongs on
+// the error stream, or nil for a routine delivery.
+func SpoolLog(middleware string, ev core.SpoolEvent) ([]byte, bool) {
+	sev := core.SpoolEventSeverity(ev)
+	if sev == core.SeverityDebug {
+		return nil, false
+	}
+	line := appendField([]byte("imgate"), "middleware", middleware)
+	line = appendField(line, "result", "delivery_"+ev.Kind)
+	line = appendField(line, "delivery_id", ev.ID)
+	line = appendField(line, "platform", ev.Platform)
+	line = appendField(line, "event", ev.Event)
+	line = appendField(line, "attempt", strconv.Itoa(ev.Attempt))
+	line = appendField(line, "age", formatDuration(ev.Age))
+	line = appendField(line, "reason", ev.Reason)
+	if ev.Err != nil {
+		line = appendField(line, "error", ev.Err.Error())
+	}
+	return line, sev >= core.SeverityWarn
+}
+
 // WarningLog returns the error-stream line naming the verification checks
 // a new engine's config leaves off, or nil when none is off.
 func WarningLog(middleware string, warnings []string) []byte {

@@ -65,6 +65,7 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	m.forward = m.serveNext
 	// Routers sharing the engine log alike; the latest New reports.
 	engine.OnDelivery(m.logDelivery)
+	engine.OnSpoolEvent(m.logSpool)
 	return m, nil
 }
 
