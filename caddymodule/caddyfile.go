@@ -77,6 +77,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	        fallback_event   <event> allow|deny
 //	        path             <path>
 //	        max_reply_bytes  <n>
+//	        keep_credentials
 //	    }
 //	    delivery {
 //	        url          <url>
@@ -92,6 +93,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    }
 //	    max_body_bytes       <n>
 //	    rate_limit_max_keys  <n>
+//	    read_timeout         <duration>
 //	    list_reload_interval <duration>
 //	    decision_header      <header>
 //	}
@@ -132,6 +134,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = p.count(key, &h.MaxBodyBytes)
 		case "rate_limit_max_keys":
 			err = p.count(key, &h.RateLimitMaxKeys)
+		case "read_timeout":
+			err = p.duration(key, &h.ReadTimeout)
 		case "list_reload_interval":
 			err = p.duration(key, &h.ListReloadInterval)
 		case "decision_header":
@@ -333,6 +337,8 @@ func parseForward(d *caddyfile.Dispenser, c *core.ForwardConfig) error {
 			}
 		case "max_reply_bytes":
 			err = p.count(key, &c.MaxReplyBytes)
+		case "keep_credentials":
+			err = p.flag(key, &c.KeepCredentials)
 		default:
 			err = unknown(d, "forward")
 		}

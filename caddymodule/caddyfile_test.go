@@ -221,13 +221,13 @@ func TestCaddyfileRoundTrip(t *testing.T) {
 		DefaultAction: "allow",
 		Forward: core.ForwardConfig{
 			Format: "native", TencentDeadline: "1s", OpenIMDeadline: "2s", OpenIMTimeout: "4s", Fallback: "deny",
-			FallbackEvents: map[string]string{"group.member.joined": "allow"}, Path: "/decide", MaxReplyBytes: 1000,
+			FallbackEvents: map[string]string{"group.member.joined": "allow"}, Path: "/decide", MaxReplyBytes: 1000, KeepCredentials: true,
 		},
 		Delivery: core.DeliveryConfig{
 			URL: "http://127.0.0.1:9000/after", Spool: "/var/lib/imgate spool", MaxAge: "48h", MaxEntries: 500, MaxBytes: 1 << 20,
 			DedupWindow: "5m", Timeout: "3s", RetryMin: "500ms", RetryMax: "1m", Concurrency: 2,
 		},
-		MaxBodyBytes: 1000, RateLimitMaxKeys: 10, ListReloadInterval: "1s", DecisionHeader: "X-Decision",
+		MaxBodyBytes: 1000, RateLimitMaxKeys: 10, ReadTimeout: "2s", ListReloadInterval: "1s", DecisionHeader: "X-Decision",
 	}}
 	if zero := zeroFields(reflect.ValueOf(*full), "handler"); len(zero) > 0 {
 		t.Fatalf("the round-trip config leaves keys unset: %v", zero)

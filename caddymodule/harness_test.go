@@ -68,8 +68,25 @@ func TestMain(m *testing.M) {
 const loadedMachineTimeout = 2 * time.Minute
 
 // startCaddy runs Caddy in this process with an admin endpoint on
-// adminAddr, as caddytest does, and waits until the endpoint answers.
+// adminAddr, as caddytest does, and waits until the endpoint answers. It
+// first waits for the port to be free: the test process that held the lock
+// before may still be exiting with its Caddy listening, and configs loaded
+// into that one would meet its older code.
 func startCaddy() error {
+	deadline := time.Now().Add(loadedMachineTimeout)
+	for _, addr := range []string{adminAddr, strings.TrimPrefix(httpBase, "http://")} {
+		for {
+			conn, derr := net.DialTimeout("tcp", addr, time.Second)
+			if derr != nil {
+				break
+			}
+			conn.Close()
+			if time.Now().After(deadline) {
+				return fmt.Errorf("in-process caddy: %s still taken by another process after %s", addr, loadedMachineTimeout)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	f, err := os.CreateTemp("", "imgate-caddytest-*.caddyfile")
 	if err != nil {
 		return err
@@ -80,7 +97,7 @@ func startCaddy() error {
 	f.Close()
 	os.Args = []string{"caddy", "run", "--config", f.Name(), "--adapter", "caddyfile"}
 	go caddycmd.Main()
-	deadline := time.Now().Add(loadedMachineTimeout)
+	deadline = time.Now().Add(loadedMachineTimeout)
 	client := &http.Client{Timeout: 5 * time.Second}
 	for {
 		resp, gerr := client.Get("http://" + adminAddr + "/config/")

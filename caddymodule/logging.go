@@ -26,6 +26,8 @@ var logMessages = map[string]string{
 	core.ResultBadRequest:   "bad callback request",
 	core.ResultTooLarge:     "callback body too large",
 	core.ResultMethod:       "callback method not allowed",
+	core.ResultTooSlow:      "callback body too slow",
+	core.ResultUnavailable:  "after-callback not kept: the delivery spool is full or failed",
 	core.ResultUnauthorized: "callback verification failed",
 	core.ResultForbidden:    "callback verification failed",
 	core.ResultError:        "internal error answering callback",

@@ -97,7 +97,7 @@ func renderCaddyfile(h *Handler) string {
 	str(1, "default_action", c.DefaultAction)
 	f := c.Forward
 	if f.Format != "" || f.TencentDeadline != "" || f.OpenIMDeadline != "" || f.OpenIMTimeout != "" ||
-		f.Fallback != "" || len(f.FallbackEvents) > 0 || f.Path != "" || f.MaxReplyBytes != 0 {
+		f.Fallback != "" || len(f.FallbackEvents) > 0 || f.Path != "" || f.MaxReplyBytes != 0 || f.KeepCredentials {
 		b.WriteString("\tforward {\n")
 		str(2, "format", f.Format)
 		str(2, "tencent_deadline", f.TencentDeadline)
@@ -114,6 +114,9 @@ func renderCaddyfile(h *Handler) string {
 		}
 		str(2, "path", f.Path)
 		num(2, "max_reply_bytes", f.MaxReplyBytes)
+		if f.KeepCredentials {
+			w(2, "keep_credentials")
+		}
 		b.WriteString("\t}\n")
 	}
 	if dl := c.Delivery; dl != (core.DeliveryConfig{}) {
@@ -132,6 +135,7 @@ func renderCaddyfile(h *Handler) string {
 	}
 	num(1, "max_body_bytes", c.MaxBodyBytes)
 	num(1, "rate_limit_max_keys", c.RateLimitMaxKeys)
+	str(1, "read_timeout", c.ReadTimeout)
 	str(1, "list_reload_interval", c.ListReloadInterval)
 	str(1, "decision_header", c.DecisionHeader)
 	b.WriteString("}\n")

@@ -57,6 +57,13 @@ type Config struct {
 	// when full, refilled buckets are dropped first. Default: 100000.
 	RateLimitMaxKeys int `json:"rateLimitMaxKeys,omitempty"`
 
+	// ReadTimeout bounds how long the callback's body may take to arrive,
+	// counted from when imgate starts reading it; a slower body gets HTTP
+	// 408. Applied where the gateway's writer lets imgate set the
+	// connection's read deadline (Caddy, Traefik); elsewhere the gateway's
+	// own read timeout applies. Default: "5s".
+	ReadTimeout string `json:"readTimeout,omitempty"`
+
 	// ListReloadInterval is how often list files are checked for changes
 	// (checked lazily on traffic, no background goroutine). Default: "5s".
 	ListReloadInterval string `json:"listReloadInterval,omitempty"`
@@ -176,6 +183,13 @@ type ForwardConfig struct {
 
 	// MaxReplyBytes caps the upstream reply read. Default: 65536.
 	MaxReplyBytes int `json:"maxReplyBytes,omitempty"`
+
+	// KeepCredentials sends the credentials the platform put in the URL
+	// (Tencent's Sign and RequestTime, the OpenIM secret) on to the
+	// upstream, for a service that checks them itself. Default: false (they
+	// are taken out: imgate verified them, and a URL that carries them lets
+	// whoever reads it, or the service's access log, call the gateway).
+	KeepCredentials bool `json:"keepCredentials,omitempty"`
 }
 
 // DeliveryConfig configures the durable delivery of after-callbacks that a
@@ -255,6 +269,7 @@ const (
 	DefaultMaxBodyBytes     = 64 << 10
 	DefaultRateLimitMaxKeys = 100000
 	DefaultListReload       = 5 * time.Second
+	DefaultReadTimeout      = 5 * time.Second
 )
 
 // Actions, formats, and the platform setting that answers every platform.
@@ -277,6 +292,7 @@ type settings struct {
 	platforms      []*platform
 	maxBody        int
 	listReload     time.Duration
+	readTimeout    time.Duration
 	rateMaxKeys    int
 	defaultAction  string
 	format         string
@@ -284,6 +300,7 @@ type settings struct {
 	fallbackEvents map[string]string
 	forwardPath    string
 	maxReply       int
+	keepCreds      bool
 	// delivery is nil when durable delivery is off.
 	delivery *deliverySettings
 
@@ -345,6 +362,9 @@ func (c *Config) validate() (*settings, error) {
 	}
 	if s.rateMaxKeys < 0 {
 		return nil, configErr("rateLimitMaxKeys", "%d is negative", c.RateLimitMaxKeys)
+	}
+	if s.readTimeout, err = parseDuration("readTimeout", c.ReadTimeout, DefaultReadTimeout); err != nil {
+		return nil, err
 	}
 	if s.listReload, err = parseDuration("listReloadInterval", c.ListReloadInterval, DefaultListReload); err != nil {
 		return nil, err
@@ -441,6 +461,7 @@ func (f *ForwardConfig) validate(s *settings) error {
 		return configErr("forward.path", "%q does not start with /", f.Path)
 	}
 	s.forwardPath = f.Path
+	s.keepCreds = f.KeepCredentials
 	s.maxReply = f.MaxReplyBytes
 	if s.maxReply == 0 {
 		s.maxReply = DefaultMaxBodyBytes

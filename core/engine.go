@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"time"
 )
@@ -24,6 +25,7 @@ const (
 	ResultUnauthorized = "unauthorized" // HTTP 401: signature, stale time, secret
 	ResultForbidden    = "forbidden"    // HTTP 403: app id, source address
 	ResultUnavailable  = "unavailable"  // HTTP 503: the spool cannot take an after-callback
+	ResultTooSlow      = "too_slow"     // HTTP 408: the body did not arrive within readTimeout
 	ResultError        = "error"        // HTTP 500: a recovered panic
 )
 
@@ -172,13 +174,19 @@ func (e *Engine) List(name string) *List { return e.lists[name] }
 // Config returns the configuration the engine was built from.
 func (e *Engine) Config() Config { return e.cfg }
 
-// ReadInput reads the request body up to the configured limit. It returns a
-// finished Outcome (405, 413, 400) when the request cannot be a callback.
+// ReadInput reads the request body up to the configured limit. It returns
+// a finished Outcome (405, 413, 400) when the request cannot be a
+// callback. Serve also bounds the read by readTimeout, which needs the
+// ResponseWriter; hosts that read the body themselves bound it their way.
 func (e *Engine) ReadInput(r *http.Request) (*Input, *Outcome) {
-	return readInput(e, r)
+	return readInput(e, nil, r)
 }
 
-func readInput(e *Engine, r *http.Request) (*Input, *Outcome) {
+// readInput reads the body under the read deadline when w can set one
+// (net/http servers and the gateways' writers that unwrap to them): a
+// client that sends a body slowly, a byte at a time, must not hold a
+// goroutine and a connection for as long as it likes.
+func readInput(e *Engine, w http.ResponseWriter, r *http.Request) (*Input, *Outcome) {
 	in := &Input{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RemoteAddr: r.RemoteAddr}
 	if r.Method != http.MethodPost {
 		return in, failure(ResultMethod, http.StatusMethodNotAllowed, "method", fmt.Errorf("%s: %w", r.Method, ErrMethod))
@@ -189,8 +197,17 @@ func readInput(e *Engine, r *http.Request) (*Input, *Outcome) {
 	if r.Body == nil {
 		return in, nil
 	}
+	if w != nil {
+		// Not supported by every writer (then the gateway's own read
+		// timeout bounds the body); the server clears the deadline before
+		// the next request on the connection.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(e.set.readTimeout))
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(e.set.maxBody)+1))
 	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return in, failure(ResultTooSlow, http.StatusRequestTimeout, "read_timeout", fmt.Errorf("the body did not arrive within %s: %w", e.set.readTimeout, ErrBadBody))
+		}
 		return in, failure(ResultBadRequest, http.StatusBadRequest, "read", fmt.Errorf("reading body: %s: %w", err.Error(), ErrBadBody))
 	}
 	if len(body) > e.set.maxBody {
@@ -234,6 +251,9 @@ func decide(e *Engine, in *Input) *Outcome {
 		last := e.set.platforms[len(e.set.platforms)-1]
 		return failure(ResultBadRequest, http.StatusBadRequest, "no_command", last.notCallback(in))
 	}
+	if q.duplicate != "" {
+		return failure(ResultBadRequest, http.StatusBadRequest, "duplicate", fmt.Errorf("the query holds %s twice: %w", q.duplicate, ErrDuplicate))
+	}
 	ev := &Event{Platform: p.name, Command: q.command, platform: p, cmd: p.lookup(q.command)}
 	ev.Event = ev.cmd.event
 	ev.Phase = phaseOf(ev.cmd.before)
@@ -245,17 +265,35 @@ func decide(e *Engine, in *Input) *Outcome {
 	}
 	out := &Outcome{Event: ev, Verified: verified}
 	err = p.decode(ev, q, in.Body)
+	if err == nil {
+		err = checkIDs(ev)
+	}
 	// A new vendor command may shape a field differently from the known
 	// commands' structs; it still gets its continue reply when the body is
 	// a JSON object, because new commands must never break users' apps.
-	if err != nil && !(ev.Event == EventUnknown && isJSONObject(in.Body)) {
-		out = failure(ResultBadRequest, http.StatusBadRequest, "bad_body", err)
+	// Encoding and duplicate-field faults are refused all the same.
+	lenient := ev.Event == EventUnknown && isJSONObject(in.Body) && !errors.Is(err, ErrEncoding) && !errors.Is(err, ErrDuplicate)
+	if err != nil && !lenient {
+		out = failure(ResultBadRequest, http.StatusBadRequest, bodyReason(err), err)
 		out.Event = ev
 		out.Verified = verified
 		return out
 	}
 	applyRules(e, ev, out, now.UnixNano())
 	return out
+}
+
+// bodyReason labels why a body was refused, for logs and metrics.
+func bodyReason(err error) string {
+	switch {
+	case errors.Is(err, ErrEncoding):
+		return "encoding"
+	case errors.Is(err, ErrDuplicate):
+		return "duplicate"
+	case errors.Is(err, ErrCommandMismatch):
+		return "command_mismatch"
+	}
+	return "bad_body"
 }
 
 func verifyFailure(err error) *Outcome {

@@ -15,8 +15,14 @@ var (
 	ErrBadBody = errors.New("bad body")
 	// ErrNotCallback marks a request that carries no recognisable command.
 	ErrNotCallback = errors.New("not an IM callback")
-	// ErrCommandMismatch marks a Tencent body whose CallbackCommand differs from the query.
+	// ErrCommandMismatch marks a body whose command differs from the one in
+	// the URL.
 	ErrCommandMismatch = errors.New("command mismatch")
+	// ErrDuplicate marks a query parameter or a JSON field imgate reads that
+	// appears twice: two parsers could read different values.
+	ErrDuplicate = errors.New("duplicated")
+	// ErrEncoding marks a body or id that is not valid UTF-8.
+	ErrEncoding = errors.New("not valid UTF-8")
 	// ErrAppID marks a Tencent SdkAppid that is missing or not the configured one.
 	ErrAppID = errors.New("sdkappid mismatch")
 	// ErrSignature marks a missing or wrong Tencent Sign.

@@ -120,7 +120,7 @@ func (e *Engine) spoolAfter(in *Input, out *Outcome, start time.Time, requestID 
 	entry := &spoolEntry{
 		Version: spoolFormatVersion, ID: deliveryID(ev.Platform, ev.Command, in.Body), Created: start.UnixMilli(),
 		Platform: ev.Platform, Event: ev.Event, Command: ev.Command, Group: ev.GroupID,
-		RawQuery: in.RawQuery, KeepQuery: call.KeepQuery, Header: call.Header, Body: call.Body,
+		RawQuery: call.RawQuery, KeepQuery: call.KeepQuery, Header: call.Header, Body: call.Body,
 	}
 	// The deadline header is set per attempt.
 	delete(entry.Header, HeaderDeadline)
@@ -225,8 +225,11 @@ type UpstreamCall struct {
 	// Path replaces the callback's path when not "" (forward.path).
 	Path string
 	// KeepQuery is true when the callback's query goes along (native
-	// format); the normalized format sends none.
+	// format); the normalized format sends none. RawQuery is that query,
+	// without the credentials the platform put in it (unless
+	// forward.keepCredentials).
 	KeepQuery bool
+	RawQuery  string
 	// Header holds the headers to set, canonical keys: the X-Imgate-*
 	// headers and, for the normalized format, Content-Type.
 	Header map[string]string
@@ -241,6 +244,13 @@ type UpstreamCall struct {
 func (e *Engine) PrepareUpstream(in *Input, out *Outcome, deadline time.Time, requestID string) (*UpstreamCall, error) {
 	ev := out.Event
 	call := &UpstreamCall{Path: e.set.forwardPath, Header: make(map[string]string, 10)}
+	query, path := in.RawQuery, in.Path
+	if !e.set.keepCreds {
+		query, path = ev.platform.scrub(e.set, in)
+	}
+	if call.Path == "" && path != in.Path {
+		call.Path = path
+	}
 	if e.set.format == FormatNormalized {
 		// Raw is filled only here: validating the body costs a second pass
 		// that decisions answered from rules do not need.
@@ -256,6 +266,7 @@ func (e *Engine) PrepareUpstream(in *Input, out *Outcome, deadline time.Time, re
 	} else {
 		call.Body = in.Body
 		call.KeepQuery = true
+		call.RawQuery = query
 	}
 	if requestID == "" {
 		requestID = requestIDPrefix + "-" + strconv.FormatInt(requestSeq.Add(1), 36)
@@ -280,9 +291,7 @@ func (e *Engine) upstreamRequest(ctx context.Context, r *http.Request, in *Input
 		return nil, err
 	}
 	up := r.Clone(ctx)
-	if !call.KeepQuery {
-		up.URL.RawQuery = ""
-	}
+	up.URL.RawQuery = call.RawQuery
 	if call.Path != "" {
 		up.URL.Path, up.URL.RawPath = call.Path, ""
 	}

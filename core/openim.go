@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +80,7 @@ var openimPlatform = &platform{
 	deadline:        func(s *settings) time.Duration { return s.openim.deadline },
 	checkNative:     checkOpenIMNative,
 	warnings:        openimWarnings,
+	scrub:           scrubOpenIM,
 }
 
 // settleOpenIM validates the openim section and forward.openimDeadline and
@@ -252,6 +254,11 @@ type openimBody struct {
 // ?command=.
 func parseOpenIM(in *Input) (callbackQuery, bool) {
 	q := callbackQuery{rawQuery: in.RawQuery}
+	if queryCount(in.RawQuery, "command") > 1 {
+		q.duplicate = "command"
+	} else if queryCount(in.RawQuery, "secret") > 1 {
+		q.duplicate = "secret"
+	}
 	if cmd := queryValue(in.RawQuery, "command"); cmd != "" {
 		q.command = cmd
 		q.pathRest = in.Path
@@ -357,6 +364,9 @@ func prefixesContain(prefixes []netip.Prefix, a netip.Addr) bool {
 func decodeOpenIM(ev *Event, q callbackQuery, body []byte) error {
 	var b openimBody
 	if err := decodeBody(body, &b); err != nil {
+		return err
+	}
+	if err := checkBodyCommand(ev, b.CallbackCommand, "callbackCommand"); err != nil {
 		return err
 	}
 	ev.GroupID = b.GroupID
@@ -517,4 +527,38 @@ func openimWarnings(s *settings) []string {
 		return []string{"no openim.secret (or secretEnv, secretFile) and no openim.allowedCidrs: OpenIM callbacks are not verified, anyone who can reach this route can send them"}
 	}
 	return nil
+}
+
+// scrubOpenIM takes the configured secret out of the URL: the "secret"
+// query parameter (keeping a command OpenIM glued onto it, as command=),
+// or the path segment that carries it.
+func scrubOpenIM(s *settings, in *Input) (string, string) {
+	secret := s.openim.secret
+	if secret == "" {
+		return in.RawQuery, in.Path
+	}
+	if got, glued := querySecret(in.RawQuery); got != "" {
+		query := dropQueryKeys(in.RawQuery, "secret")
+		if glued != "" && queryValue(query, "command") == "" {
+			if query != "" {
+				query += "&"
+			}
+			query += "command=" + url.QueryEscape(glued)
+		}
+		return query, in.Path
+	}
+	q, ok := parseOpenIM(in)
+	if !ok {
+		return in.RawQuery, in.Path
+	}
+	rest := strings.TrimRight(q.pathRest, "/")
+	i := strings.LastIndexByte(rest, '/')
+	if rest[i+1:] != secret {
+		return in.RawQuery, in.Path
+	}
+	if queryValue(in.RawQuery, "command") != "" {
+		// v3.0-3.4: the secret is the last segment, the command in the query.
+		return in.RawQuery, rest[:i+1]
+	}
+	return in.RawQuery, rest[:i+1] + q.command
 }

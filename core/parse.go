@@ -6,19 +6,30 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // decodeBody decodes a callback body into dst, a pointer to a platform's
 // body struct: with the compiled-only scanner when it takes the body,
-// else with encoding/json.
+// else with encoding/json. A body that is not valid UTF-8 is refused
+// (encoding/json would turn the bad bytes into U+FFFD and an id into
+// another id), and so is a body where a field imgate reads appears twice
+// (encoding/json takes the last, other readers may take the first).
 func decodeBody(body []byte, dst interface{}) error {
+	if !utf8.Valid(body) {
+		return fmt.Errorf("the body is not valid UTF-8; ids must be valid UTF-8: %w", ErrEncoding)
+	}
 	if scanBody != nil && scanBody(body, dst) {
 		return nil
 	}
-	return unmarshalBody(body, dst)
+	if err := unmarshalBody(body, dst); err != nil {
+		return err
+	}
+	return checkDuplicateFields(body, dst)
 }
 
 // unmarshalBody decodes a JSON object. Vendor documentation samples carry
@@ -181,6 +192,82 @@ func queryValue(rawQuery, key string) string {
 	return ""
 }
 
+// dropQueryKeys returns the raw query without the pairs of the given keys,
+// the others kept as they were sent.
+func dropQueryKeys(rawQuery string, keys ...string) string {
+	var kept []string
+	for rawQuery != "" {
+		pair := rawQuery
+		if i := strings.IndexByte(rawQuery, '&'); i >= 0 {
+			pair, rawQuery = rawQuery[:i], rawQuery[i+1:]
+		} else {
+			rawQuery = ""
+		}
+		k := pair
+		if i := strings.IndexByte(pair, '='); i >= 0 {
+			k = pair[:i]
+		}
+		drop := false
+		for _, key := range keys {
+			if k == key {
+				drop = true
+			}
+		}
+		if !drop && pair != "" {
+			kept = append(kept, pair)
+		}
+	}
+	return strings.Join(kept, "&")
+}
+
+// queryCount counts the occurrences of key in a raw query.
+func queryCount(rawQuery, key string) int {
+	n := 0
+	for rawQuery != "" {
+		pair := rawQuery
+		if i := strings.IndexByte(rawQuery, '&'); i >= 0 {
+			pair, rawQuery = rawQuery[:i], rawQuery[i+1:]
+		} else {
+			rawQuery = ""
+		}
+		if pair == key || strings.HasPrefix(pair, key+"=") {
+			n++
+		}
+	}
+	return n
+}
+
+// checkBodyCommand cross-checks the body's command with the URL's. The
+// URL's command decides how the body is read (and is what Tencent's query
+// carries next to the signature); a body naming another command is
+// refused, a body naming none (e.g. "{}") is read as the URL's command:
+// it can make imgate read nothing that the URL did not already say.
+func checkBodyCommand(ev *Event, bodyCommand, field string) error {
+	if bodyCommand != "" && !strings.EqualFold(bodyCommand, ev.Command) {
+		return fmt.Errorf("the URL says %q, the body's %s says %q: %w", ev.Command, field, bodyCommand, ErrCommandMismatch)
+	}
+	return nil
+}
+
+// checkIDs refuses ids that are not valid UTF-8 once decoded: a \uXXXX
+// escape of a lone surrogate decodes to U+FFFD, which would make
+// "spammer1\udcff" compare as another id than the one sent.
+func checkIDs(ev *Event) error {
+	if hasReplacement(ev.Actor) || hasReplacement(ev.Owner) || hasReplacement(ev.GroupID) {
+		return fmt.Errorf("an id holds an invalid character (U+FFFD); ids must be valid UTF-8: %w", ErrEncoding)
+	}
+	for _, m := range ev.Members {
+		if hasReplacement(m) {
+			return fmt.Errorf("a member id holds an invalid character (U+FFFD); ids must be valid UTF-8: %w", ErrEncoding)
+		}
+	}
+	return nil
+}
+
+func hasReplacement(s string) bool {
+	return strings.ContainsRune(s, utf8.RuneError)
+}
+
 func firstNonEmpty(values ...string) string {
 	for _, v := range values {
 		if v != "" {
@@ -206,4 +293,73 @@ func parseEventTime(raw json.RawMessage) int64 {
 		return int64(f)
 	}
 	return n
+}
+
+// bodyFieldNames caches, per body struct type, the lower-cased JSON names
+// of its fields: encoding/json matches keys to fields case-insensitively.
+var bodyFieldNames sync.Map // reflect.Type -> map[string]bool
+
+func fieldNamesOf(dst interface{}) map[string]bool {
+	t := reflect.TypeOf(dst).Elem()
+	if names, ok := bodyFieldNames.Load(t); ok {
+		return names.(map[string]bool)
+	}
+	names := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		tag := t.Field(i).Tag.Get("json")
+		if j := strings.IndexByte(tag, ','); j >= 0 {
+			tag = tag[:j]
+		}
+		if tag != "" && tag != "-" {
+			names[strings.ToLower(tag)] = true
+		}
+	}
+	bodyFieldNames.Store(t, names)
+	return names
+}
+
+// checkDuplicateFields refuses a body whose top level holds a field of dst
+// twice (under any case), which encoding/json silently resolves to the
+// last. It walks only the top level: that is where every field imgate
+// decides on sits. The compiled scanner refuses duplicates itself, so this
+// runs only for the bodies it hands over.
+func checkDuplicateFields(body []byte, dst interface{}) error {
+	names := fieldNamesOf(dst)
+	dup := duplicateKey(body, names)
+	if dup == "" && bytes.Contains(body, []byte("//")) {
+		dup = duplicateKey(stripJSONComments(bytes.TrimSpace(body)), names)
+	}
+	if dup != "" {
+		return fmt.Errorf("the body holds the field %s twice: %w", dup, ErrDuplicate)
+	}
+	return nil
+}
+
+// duplicateKey returns a top-level key of body that repeats a field name,
+// or "" (also when the body cannot be walked: the decode already decided).
+func duplicateKey(body []byte, names map[string]bool) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := tok.(string)
+		low := strings.ToLower(key)
+		if names[low] {
+			if seen[low] {
+				return key
+			}
+			seen[low] = true
+		}
+		var value json.RawMessage
+		if err = dec.Decode(&value); err != nil {
+			return ""
+		}
+	}
+	return ""
 }

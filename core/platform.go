@@ -64,6 +64,12 @@ type platform struct {
 
 	// warnings lists the verification checks the settings leave off.
 	warnings func(s *settings) []string
+
+	// scrub returns the request's query and path without the credentials
+	// the platform carries in them (Tencent's Sign and RequestTime, the
+	// OpenIM secret), for the upstream: the business service gets what it
+	// needs, not what would let it, or its logs, call imgate.
+	scrub func(s *settings, in *Input) (rawQuery, path string)
 }
 
 // platforms is every platform imgate answers, in recognition order: with
@@ -101,6 +107,9 @@ type callbackQuery struct {
 	// pathRest is the path before an OpenIM command segment, where a
 	// shared secret may sit.
 	pathRest string
+	// duplicate names a parameter the platform reads that appears more
+	// than once; decide refuses such a request.
+	duplicate string
 }
 
 // command describes one platform command word.

@@ -27,7 +27,7 @@ func (e *Engine) Serve(w http.ResponseWriter, r *http.Request, clientIP string, 
 			out.Duration = time.Since(start)
 		}
 	}()
-	in, out := readInput(e, r)
+	in, out := readInput(e, w, r)
 	if out == nil {
 		if clientIP != "" {
 			in.RemoteAddr = clientIP

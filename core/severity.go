@@ -44,7 +44,7 @@ func SeverityOf(out *Outcome) Severity {
 		return SeverityError
 	case ResultFallback, ResultUnauthorized, ResultForbidden, ResultUnavailable:
 		return SeverityWarn
-	case ResultDeny, ResultRefuse, ResultUnknown, ResultBadRequest, ResultTooLarge, ResultMethod:
+	case ResultDeny, ResultRefuse, ResultUnknown, ResultBadRequest, ResultTooLarge, ResultMethod, ResultTooSlow:
 		return SeverityInfo
 	}
 	if len(out.Shadow) > 0 {

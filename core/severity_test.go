@@ -40,6 +40,7 @@ func TestSeverityOf(t *testing.T) {
 		{core.Outcome{Result: core.ResultBadRequest}, core.SeverityInfo},
 		{core.Outcome{Result: core.ResultTooLarge}, core.SeverityInfo},
 		{core.Outcome{Result: core.ResultMethod}, core.SeverityInfo},
+		{core.Outcome{Result: core.ResultTooSlow}, core.SeverityInfo},
 		{core.Outcome{Result: core.ResultFallback}, core.SeverityWarn},
 		{core.Outcome{Result: core.ResultUnauthorized}, core.SeverityWarn},
 		{core.Outcome{Result: core.ResultForbidden}, core.SeverityWarn},

@@ -83,6 +83,7 @@ var tencentPlatform = &platform{
 	deadline:        func(s *settings) time.Duration { return s.tencent.deadline },
 	checkNative:     checkTencentNative,
 	warnings:        tencentWarnings,
+	scrub:           scrubTencent,
 }
 
 // settleTencent validates the tencent section and forward.tencentDeadline.
@@ -205,6 +206,7 @@ func TencentSign(token, requestTime string) string {
 func parseTencent(in *Input) (callbackQuery, bool) {
 	q := callbackQuery{rawQuery: in.RawQuery}
 	raw := in.RawQuery
+	seen := 0
 	escaped := strings.IndexByte(raw, '%') >= 0 || strings.IndexByte(raw, '+') >= 0
 	for raw != "" {
 		pair := raw
@@ -226,24 +228,31 @@ func parseTencent(in *Input) (callbackQuery, bool) {
 			}
 		}
 		var dst *string
+		bit := 0
 		switch k {
 		case "CallbackCommand":
-			dst = &q.command
+			dst, bit = &q.command, 1
 		case "SdkAppid":
-			dst = &q.appID
+			dst, bit = &q.appID, 2
 		case "ClientIP":
-			dst = &q.clientIP
+			dst, bit = &q.clientIP, 4
 		case "OptPlatform":
-			dst = &q.optPlatform
+			dst, bit = &q.optPlatform, 8
 		case "Sign":
-			dst = &q.sign
+			dst, bit = &q.sign, 16
 		case "RequestTime":
-			dst = &q.requestTime
+			dst, bit = &q.requestTime, 32
 		}
-		// The first occurrence wins, as with url.Values.Get.
-		if dst != nil && *dst == "" {
-			*dst = v
+		if dst == nil {
+			continue
 		}
+		// A parameter given twice is refused (decide): picking one would
+		// let two readers of the URL disagree.
+		if seen&bit != 0 {
+			q.duplicate = k
+		}
+		seen |= bit
+		*dst = v
 	}
 	return q, q.command != ""
 }
@@ -310,8 +319,8 @@ func decodeTencent(ev *Event, q callbackQuery, body []byte) error {
 	if err := decodeBody(body, &b); err != nil {
 		return err
 	}
-	if b.CallbackCommand != "" && b.CallbackCommand != ev.Command {
-		return fmt.Errorf("query says %q, body says %q: %w", ev.Command, b.CallbackCommand, ErrCommandMismatch)
+	if err := checkBodyCommand(ev, b.CallbackCommand, "CallbackCommand"); err != nil {
+		return err
 	}
 	ev.AppID = q.appID
 	ev.ClientIP = q.clientIP
@@ -465,4 +474,9 @@ func tencentWarnings(set *settings) []string {
 		warnings = append(warnings, "no tencent.token, tencent.tokenEnv or tencent.tokenFile: Tencent callbacks are not signature-checked, anyone who can reach this route can send them")
 	}
 	return warnings
+}
+
+// scrubTencent drops Sign and RequestTime from the query.
+func scrubTencent(s *settings, in *Input) (string, string) {
+	return dropQueryKeys(in.RawQuery, "Sign", "RequestTime"), in.Path
 }

@@ -182,7 +182,7 @@ func TestTencentBadBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct{ name, query, body, reason string }{
-		{"command mismatch", "CallbackCommand=Group.CallbackBeforeApplyJoinGroup", `{"CallbackCommand":"Group.CallbackBeforeCreateGroup"}`, "bad_body"},
+		{"command mismatch", "CallbackCommand=Group.CallbackBeforeApplyJoinGroup", `{"CallbackCommand":"Group.CallbackBeforeCreateGroup"}`, "command_mismatch"},
 		{"truncated", "CallbackCommand=Group.CallbackBeforeApplyJoinGroup", `{"GroupId":"g","Requestor_Acc`, "bad_body"},
 		{"array", "CallbackCommand=Group.CallbackBeforeApplyJoinGroup", `[{"GroupId":"g"}]`, "bad_body"},
 		{"empty", "CallbackCommand=Group.CallbackBeforeApplyJoinGroup", ``, "bad_body"},

@@ -36,17 +36,16 @@ func callbackRequest(method, uri, remoteAddr, contentLength string, body io.Read
 }
 
 // upstreamURI is the request URI the router's service gets for call: the
-// configured forward path or the callback's own, with the callback's query
-// only when the call keeps it (native format), as core.Engine.Forward
-// builds it for net/http hosts.
+// configured forward path or the callback's own (without a secret segment:
+// core sets call.Path then), with the query core prepared (native format:
+// the callback's, without its credentials), as core.Engine.Forward builds
+// it for net/http hosts.
 func upstreamURI(call *core.UpstreamCall, callback *url.URL) string {
 	u := url.URL{Path: callback.Path, RawPath: callback.RawPath}
 	if call.Path != "" {
 		u = url.URL{Path: call.Path}
 	}
-	if call.KeepQuery {
-		u.RawQuery = callback.RawQuery
-	}
+	u.RawQuery = call.RawQuery
 	return u.RequestURI()
 }
 

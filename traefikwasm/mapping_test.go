@@ -35,15 +35,17 @@ func TestCallbackRequest(t *testing.T) {
 }
 
 func TestUpstreamURI(t *testing.T) {
+	// The query sent is the one core prepared (scrubbed of credentials),
+	// never the callback's own.
 	callback, _ := url.ParseRequestURI("/im/a%2Fb?SdkAppid=1&Sign=s")
 	for _, c := range []struct {
 		call core.UpstreamCall
 		want string
 	}{
 		{core.UpstreamCall{}, "/im/a%2Fb"},
-		{core.UpstreamCall{KeepQuery: true}, "/im/a%2Fb?SdkAppid=1&Sign=s"},
+		{core.UpstreamCall{KeepQuery: true, RawQuery: "SdkAppid=1"}, "/im/a%2Fb?SdkAppid=1"},
 		{core.UpstreamCall{Path: "/decide"}, "/decide"},
-		{core.UpstreamCall{Path: "/de cide", KeepQuery: true}, "/de%20cide?SdkAppid=1&Sign=s"},
+		{core.UpstreamCall{Path: "/de cide", KeepQuery: true, RawQuery: "SdkAppid=1&Sign=s"}, "/de%20cide?SdkAppid=1&Sign=s"},
 	} {
 		if got := upstreamURI(&c.call, callback); got != c.want {
 			t.Errorf("%+v: %s, want %s", c.call, got, c.want)

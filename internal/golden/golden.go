@@ -45,6 +45,16 @@ type Case struct {
 	// Tags mark cases some suites skip, e.g. "remote" (needs a chosen
 	// source address, which a real server on loopback cannot fake).
 	Tags []string `json:"tags"`
+	// Then, when set, is a valid callback sent right after the case's own
+	// request, to the same gateway: a hostile request must leave the
+	// gateway answering the next one correctly.
+	Then *Then `json:"then"`
+}
+
+// Then is a follow-up request and its exact reply.
+type Then struct {
+	Request Request `json:"request"`
+	Expect  Expect  `json:"expect"`
 }
 
 // Request is the callback request. In URL, "{now}", "{now-N}" and "{now+N}"
@@ -55,9 +65,11 @@ type Request struct {
 	URL     string            `json:"url"`
 	Headers map[string]string `json:"headers"`
 	// Body is the body text; BodyFile, relative to testdata, is used when
-	// Body is empty.
+	// Body is empty. BodyHex, when set, is the body as hex, for bytes a
+	// JSON string cannot hold (invalid UTF-8).
 	Body     string `json:"body"`
 	BodyFile string `json:"bodyFile"`
+	BodyHex  string `json:"bodyHex"`
 	// Expand replaces each key found in Body by Unit repeated Count times,
 	// joined by Sep: for oversized bodies and huge arrays.
 	Expand     map[string]Expansion `json:"expand"`
@@ -198,6 +210,21 @@ func (c *Case) resolve(dir string) error {
 	}
 	abs := strings.ReplaceAll(filepath.ToSlash(dir), `"`, `\"`)
 	c.Config = json.RawMessage(strings.ReplaceAll(string(c.Config), "{testdata}", abs))
+	if c.Request.BodyHex != "" {
+		raw, err := hex.DecodeString(c.Request.BodyHex)
+		if err != nil {
+			return fmt.Errorf("bodyHex: %s: %w", err.Error(), ErrCase)
+		}
+		c.Request.Body = string(raw)
+	}
+	if c.Then != nil {
+		if c.Then.Request.Method == "" {
+			c.Then.Request.Method = http.MethodPost
+		}
+		if c.Then.Expect.Body == "" && c.Then.Expect.BodyPrefix == "" {
+			return fmt.Errorf("then.expect needs body or bodyPrefix: %w", ErrCase)
+		}
+	}
 	if c.Request.Body == "" && c.Request.BodyFile != "" {
 		data, err := os.ReadFile(filepath.Join(dir, c.Request.BodyFile))
 		if err != nil {

@@ -81,6 +81,12 @@ func Run(t *testing.T, cases []Case, targets func(t *testing.T, c *Case) []Targe
 				if diff := c.Verify(reply); diff != "" {
 					t.Errorf("%s: %s", target.Name, diff)
 				}
+				if c.Then != nil {
+					next := Case{Name: c.Name + "/then", Request: c.Then.Request, Expect: c.Then.Expect, Repeat: 1}
+					if diff := next.Verify(send(t, &next, target)); diff != "" {
+						t.Errorf("%s: the valid callback after it: %s", target.Name, diff)
+					}
+				}
 				got := strconv.Itoa(reply.Status) + " " + reply.Decision + "\n" + string(reply.Body)
 				if firstName == "" {
 					first, firstName = got, target.Name

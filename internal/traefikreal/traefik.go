@@ -61,6 +61,9 @@ type Options struct {
 	// APIURL (e.g. /debug/pprof/profile?seconds=5 for a CPU profile).
 	// Default: off.
 	Debug bool
+	// ReadTimeout is the web entry point's
+	// transport.respondingTimeouts.readTimeout; default Traefik's (60s).
+	ReadTimeout string
 }
 
 // LocalPlugin is one plugin in experimental.localPlugins.
@@ -225,9 +228,13 @@ func start(opts Options) (*Traefik, error) {
 // and the local plugins.
 func staticConfig(opts Options, web, api, dir string) map[string]any {
 	lifeCycle := map[string]any{"requestAcceptGraceTimeout": "0s", "graceTimeOut": "1s"}
+	webTransport := map[string]any{"lifeCycle": lifeCycle}
+	if opts.ReadTimeout != "" {
+		webTransport["respondingTimeouts"] = map[string]any{"readTimeout": opts.ReadTimeout}
+	}
 	static := map[string]any{
 		"entryPoints": map[string]any{
-			EntryPoint: map[string]any{"address": web, "transport": map[string]any{"lifeCycle": lifeCycle}},
+			EntryPoint: map[string]any{"address": web, "transport": webTransport},
 			"traefik":  map[string]any{"address": api, "transport": map[string]any{"lifeCycle": lifeCycle}},
 		},
 		"providers": map[string]any{
