@@ -39,6 +39,7 @@ func TestForwardScrubsCredentials(t *testing.T) {
 		{"openim query secret", "native", false, "/im/openim/callbackBeforeJoinGroupCommand?secret=s3cret&x=1", openimBody, "/im/openim/callbackBeforeJoinGroupCommand?x=1"},
 	}
 	for _, tc := range cases {
+		tc := tc
 		t.Run(tc.name, func(t *testing.T) {
 			e, err := core.New(core.Config{
 				DefaultAction: "forward",
