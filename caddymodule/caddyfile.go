@@ -63,8 +63,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	        rate        <n>/<duration>
 //	        rate_by     actor|group
 //	        action      allow|deny|forward
-//	        code        <code>
-//	        message     <text>
+//	        code        [<platform>] <code>
+//	        message     [<platform>] <text>
 //	        shadow
 //	    }
 //	    default_action       allow|deny|forward
@@ -290,11 +290,9 @@ func parseRule(d *caddyfile.Dispenser, cfg *core.Config) error {
 		case "action":
 			err = p.choice(key, &rc.Action, core.ActionAllow, core.ActionDeny, core.ActionForward)
 		case "code":
-			if err = p.count(key, &rc.Code); err == nil && !core.ValidDenyCode(rc.Code) {
-				err = d.Errf("code %d is not %s", rc.Code, core.DenyCodeRanges())
-			}
+			err = parseRuleCode(d, &rc)
 		case "message":
-			err = p.word(key, &rc.Message)
+			err = parseRuleMessage(d, &rc)
 		case "shadow":
 			err = p.flag(key, &rc.Shadow)
 		default:
@@ -308,6 +306,64 @@ func parseRule(d *caddyfile.Dispenser, cfg *core.Config) error {
 		return d.Errf("rule %q has no action; add: action allow|deny|forward", rc.Name)
 	}
 	cfg.Rules = append(cfg.Rules, rc)
+	return nil
+}
+
+// parseRuleCode reads `code <n>` (every platform) or `code <platform> <n>`
+// (repeatable, one per platform): one rule, a code per platform.
+func parseRuleCode(d *caddyfile.Dispenser, rc *core.RuleConfig) error {
+	args := d.RemainingArgs()
+	var n int
+	var err error
+	switch len(args) {
+	case 1:
+		if rc.Code != 0 {
+			return d.Errf("code is already specified in this rule")
+		}
+		if n, err = strconv.Atoi(args[0]); err != nil || !core.ValidDenyCode(n) {
+			return d.Errf("code %s is not %s", args[0], core.DenyCodeRanges())
+		}
+		rc.Code = n
+	case 2:
+		if !isPlatform(args[0]) {
+			return d.Errf("code %s %s: %q is not %s", args[0], args[1], args[0], strings.Join(core.Platforms(), " or "))
+		}
+		if _, dup := rc.Codes[args[0]]; dup {
+			return d.Errf("code %s is already specified in this rule", args[0])
+		}
+		if n, err = strconv.Atoi(args[1]); err != nil || !core.ValidDenyCode(n) {
+			return d.Errf("code %s %s: %q is not %s", args[0], args[1], args[1], core.DenyCodeRanges())
+		}
+		if rc.Codes == nil {
+			rc.Codes = map[string]int{}
+		}
+		rc.Codes[args[0]] = n
+	default:
+		return d.Errf("code takes a code, or a platform and a code: code [tencent|openim] <code>")
+	}
+	return nil
+}
+
+// parseRuleMessage reads `message <text>` or `message <platform> <text>`.
+func parseRuleMessage(d *caddyfile.Dispenser, rc *core.RuleConfig) error {
+	args := d.RemainingArgs()
+	switch {
+	case len(args) == 1:
+		if rc.Message != "" {
+			return d.Errf("message is already specified in this rule")
+		}
+		rc.Message = args[0]
+	case len(args) == 2 && isPlatform(args[0]):
+		if _, dup := rc.Messages[args[0]]; dup {
+			return d.Errf("message %s is already specified in this rule", args[0])
+		}
+		if rc.Messages == nil {
+			rc.Messages = map[string]string{}
+		}
+		rc.Messages[args[0]] = args[1]
+	default:
+		return d.Errf("message takes one text, or a platform and a text (quote texts containing spaces): message [tencent|openim] <text>")
+	}
 	return nil
 }
 

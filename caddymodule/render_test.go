@@ -88,7 +88,13 @@ func renderCaddyfile(h *Handler) string {
 		str(2, "rate_by", r.RateBy)
 		str(2, "action", r.Action)
 		num(2, "code", r.Code)
+		for _, p := range sortedKeys(r.Codes) {
+			w(2, "code", p, strconv.Itoa(r.Codes[p]))
+		}
 		str(2, "message", r.Message)
+		for _, p := range sortedKeys(r.Messages) {
+			w(2, "message", p, r.Messages[p])
+		}
 		if r.Shadow {
 			w(2, "shadow")
 		}
@@ -152,4 +158,14 @@ func quote(v string) string {
 		panic(fmt.Sprintf("cannot quote %q as a Caddyfile token", v))
 	}
 	return `"` + strings.ReplaceAll(v, `"`, `\"`) + `"`
+}
+
+// sortedKeys returns a map's keys in order, for a stable rendering.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -134,12 +134,23 @@ type RuleConfig struct {
 	// Action is "allow", "deny" or "forward". Required.
 	Action string `json:"action,omitempty"`
 
-	// Code is the deny code: Tencent 1 or 10100–10200, OpenIM 5000–9999.
-	// Default: Tencent 1, OpenIM 5000.
+	// Code is the deny code on every platform the rule applies to:
+	// Tencent 1 or 10100–10200, OpenIM 5000–9999. A rule for both
+	// platforms needs a code valid on both, or Codes. Default: Tencent 1,
+	// OpenIM 5000.
 	Code int `json:"code,omitempty"`
+
+	// Codes sets the deny code per platform, e.g. {"tencent": 10101,
+	// "openim": 5101}, so that one rule serves both platforms; it
+	// overrides Code for the platforms it names. Default: none.
+	Codes map[string]int `json:"codes,omitempty"`
 
 	// Message is the deny message passed to the client. Default: "".
 	Message string `json:"message,omitempty"`
+
+	// Messages sets the deny message per platform, overriding Message for
+	// the platforms it names. Default: none.
+	Messages map[string]string `json:"messages,omitempty"`
 
 	// Shadow rules only record what they would have done and let
 	// evaluation continue. Default: false.

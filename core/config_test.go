@@ -58,6 +58,11 @@ func TestConfigErrors(t *testing.T) {
 		{"openim code out of range", `{"rules":[{"name":"r","action":"deny","code":10101,"platforms":["openim"]}]}`, "rules[0] (r).code", "10101 is not an OpenIM errCode (5000-9999)"},
 		{"openim code below range", `{"rules":[{"name":"r","action":"deny","code":4999,"platforms":["openim"]}]}`, "rules[0] (r).code", "not an OpenIM errCode"},
 		{"code on allow", `{"rules":[{"name":"r","action":"allow","code":10101}]}`, "rules[0] (r).code", "only a deny rule takes a code"},
+		{"codes on allow", `{"rules":[{"name":"r","action":"allow","codes":{"tencent":10101}}]}`, "rules[0] (r).code", "only a deny rule takes a code"},
+		{"codes for another platform's range", `{"rules":[{"name":"r","action":"deny","codes":{"tencent":5101}}]}`, "rules[0] (r).codes.tencent", "5101 is not a Tencent reject code"},
+		{"codes for an unknown platform", `{"rules":[{"name":"r","action":"deny","codes":{"wechat":1}}]}`, "rules[0] (r).codes.wechat", `"wechat" is not tencent or openim`},
+		{"codes for a platform the rule leaves out", `{"rules":[{"name":"r","action":"deny","platforms":["tencent"],"codes":{"openim":5101}}]}`, "rules[0] (r).codes.openim", "the rule's platforms leave openim out"},
+		{"scalar code invalid where codes does not override", `{"rules":[{"name":"r","action":"deny","code":10101,"codes":{"tencent":10102}}]}`, "rules[0] (r).code", "10101 is not an OpenIM errCode"},
 		{"unknown platform", `{"rules":[{"name":"r","action":"deny","platforms":["wechat"]}]}`, "rules[0] (r).platforms", "not tencent or openim"},
 		{"rule for the other platform", `{"platform":"tencent","rules":[{"name":"r","action":"deny","platforms":["openim"]}]}`, "rules[0] (r).platforms", "names only openim, which this route (platform tencent) never answers"},
 		{"openim code on a tencent route", `{"platform":"tencent","rules":[{"name":"r","action":"deny","code":5001}]}`, "rules[0] (r).code", "5001 is not a Tencent reject code"},
@@ -118,6 +123,9 @@ func TestConfigAccepted(t *testing.T) {
 		{"action case and space", `{"defaultAction":" Deny ","rules":[{"action":"FORWARD"}]}`},
 		{"inline list", `{"lists":{"vip":{"values":["a","b*"]}},"rules":[{"action":"allow","actors":["@vip"]}]}`},
 		{"openim code on an openim route", `{"platform":"openim","rules":[{"action":"deny","code":5001}]}`},
+		{"one rule, a code per platform", `{"rules":[{"action":"deny","codes":{"tencent":10101,"openim":5101},"messages":{"openim":"banned"}}]}`},
+		{"scalar code overridden where invalid", `{"rules":[{"action":"deny","code":10101,"codes":{"openim":5101}}]}`},
+		{"shared rule on a one-platform route", `{"platform":"tencent","rules":[{"action":"deny","codes":{"tencent":10101,"openim":5101},"messages":{"openim":"x"}}]}`},
 		{"tencent code on a tencent route", `{"platform":"tencent","rules":[{"action":"deny","code":10101}]}`},
 	}
 	for _, tc := range cases {

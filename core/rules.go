@@ -141,8 +141,9 @@ func (r *rule) setPlatforms(key string, names []string, s *settings) error {
 	return nil
 }
 
-// setCodes validates the deny code against every platform the rule
-// applies to and fills the per-platform codes and messages.
+// setCodes validates the deny codes against every platform the rule
+// applies to and fills the per-platform codes and messages: Codes and
+// Messages name a platform each and override Code and Message there.
 func (r *rule) setCodes(key string, c *RuleConfig) error {
 	r.codes = make([]int, len(platforms))
 	r.messages = make([]string, len(platforms))
@@ -150,22 +151,62 @@ func (r *rule) setCodes(key string, c *RuleConfig) error {
 		r.codes[p.index] = p.defaultDenyCode
 		r.messages[p.index] = c.Message
 	}
+	if (c.Code != 0 || len(c.Codes) > 0 || len(c.Messages) > 0) && r.action != ActionDeny {
+		return configErr(key+".code", "only a deny rule takes a code or a message")
+	}
+	for name, msg := range c.Messages {
+		p, err := r.platformKey(key+".messages."+name, name, c.Platforms)
+		if err != nil {
+			return err
+		}
+		r.messages[p.index] = msg
+	}
+	for name, code := range c.Codes {
+		p, err := r.platformKey(key+".codes."+name, name, c.Platforms)
+		if err != nil {
+			return err
+		}
+		if !p.validCode(code) {
+			return configErr(key+".codes."+name, "%d is not %s", code, p.codeRange)
+		}
+		r.codes[p.index] = code
+	}
 	if c.Code == 0 {
 		return nil
 	}
-	if r.action != ActionDeny {
-		return configErr(key+".code", "only a deny rule takes a code")
-	}
 	for _, p := range platforms {
-		if !r.on[p.index] {
+		if _, overridden := c.Codes[p.name]; !r.on[p.index] || overridden {
 			continue
 		}
 		if !p.validCode(c.Code) {
-			return configErr(key+".code", "%d is not %s; limit the rule with platforms or pick another code", c.Code, p.codeRange)
+			return configErr(key+".code", "%d is not %s; give this platform its own with codes (e.g. codes: {%s: %d}), limit the rule with platforms, or pick another code", c.Code, p.codeRange, p.name, p.defaultDenyCode)
 		}
 		r.codes[p.index] = c.Code
 	}
 	return nil
+}
+
+// platformKey returns the platform a codes or messages key names. A rule
+// whose own platforms leave that platform out contradicts itself; a route
+// fixed to another platform does not: rules shared by several routes
+// (a Caddyfile snippet) carry every platform's code.
+func (r *rule) platformKey(key, name string, named []string) (*platform, error) {
+	p := platformNamed(strings.ToLower(strings.TrimSpace(name)))
+	if p == nil {
+		return nil, configErr(key, "%q is not %s", name, strings.Join(platformNames(), " or "))
+	}
+	if len(named) > 0 && !r.on[p.index] {
+		listed := false
+		for _, n := range named {
+			if strings.EqualFold(strings.TrimSpace(n), p.name) {
+				listed = true
+			}
+		}
+		if !listed {
+			return nil, configErr(key, "the rule's platforms leave %s out", p.name)
+		}
+	}
+	return p, nil
 }
 
 func trimAll(values []string) []string {

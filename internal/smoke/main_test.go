@@ -15,7 +15,7 @@ func TestRunComparesExactReplies(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if strings.Contains(string(body), "mallory") {
-			io.WriteString(w, `{"ActionStatus":"OK","ErrorInfo":"you are banned","ErrorCode":1}`)
+			io.WriteString(w, `{"ActionStatus":"OK","ErrorInfo":"you are banned","ErrorCode":10101}`)
 			return
 		}
 		io.WriteString(w, tencentOK)

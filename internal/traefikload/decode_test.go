@@ -178,7 +178,8 @@ func TestLabelLines(t *testing.T) {
 	joined := "\n" + strings.Join(lines, "\n") + "\n"
 	for _, want := range []string{
 		"\ntraefik.http.middlewares.im.plugin.imgate.lists.banned.values=spammer*,mallory,eve,bot-*\n",
-		"\ntraefik.http.middlewares.im.plugin.imgate.rules[3].maxMembers=10\n",
+		"\ntraefik.http.middlewares.im.plugin.imgate.rules[2].maxMembers=10\n",
+		"\ntraefik.http.middlewares.im.plugin.imgate.rules[0].codes.openim=5001\n",
 		"\ntraefik.http.middlewares.im.plugin.imgate.tencent.appId=1400000001\n",
 	} {
 		if !strings.Contains(joined, want) {

@@ -58,7 +58,7 @@ func ExampleCallbacks(token string) []ExampleCallback {
 			`{"ActionStatus":"OK","ErrorInfo":"too many invitees","ErrorCode":1}`, "deny; rule=invite-cap"},
 		{"deny/openim-banned-actor", "/im/callbackBeforeJoinGroupCommand",
 			`{"callbackCommand":"callbackBeforeJoinGroupCommand","groupID":"g1","userID":"mallory","reqMessage":"hi"}`,
-			`{"actionCode":0,"errCode":5001,"errMsg":"you are banned","errDlt":"","nextCode":1}`, "deny; rule=banned-actor-openim"},
+			`{"actionCode":0,"errCode":5001,"errMsg":"you are banned","errDlt":"","nextCode":1}`, "deny; rule=banned-actor"},
 		{"deny/openim-spam-request", "/im/callbackBeforeJoinGroupCommand",
 			`{"callbackCommand":"callbackBeforeJoinGroupCommand","groupID":"g1","userID":"jared","reqMessage":"free money inside"}`,
 			`{"actionCode":0,"errCode":5000,"errMsg":"","errDlt":"","nextCode":1}`, "deny; rule=spam-text"},

@@ -18,7 +18,7 @@ import (
 // hop, which the in-process suites do not have.
 const (
 	forwardDeadline = 300 * time.Millisecond
-	forwardSlack    = 150 * time.Millisecond
+	forwardSlack    = upstreamtest.ReplySlack
 	forwardHeader   = traefikload.ForwardHeader
 )
 
