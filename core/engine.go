@@ -265,7 +265,7 @@ func decide(e *Engine, in *Input) *Outcome {
 	}
 	out := &Outcome{Event: ev, Verified: verified}
 	err = p.decode(ev, q, in.Body)
-	if err == nil {
+	if err == nil && mayHoldReplacement(in.Body) {
 		err = checkIDs(ev)
 	}
 	// A new vendor command may shape a field differently from the known

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -264,6 +265,14 @@ func checkIDs(ev *Event) error {
 	return nil
 }
 
+// mayHoldReplacement reports whether a decoded value of body can hold
+// U+FFFD: only through a \u escape or the character itself (invalid
+// bytes were refused before decoding). Most bodies have neither, and then
+// the ids need no look.
+func mayHoldReplacement(body []byte) bool {
+	return bytes.Contains(body, []byte(`\u`)) || bytes.Contains(body, []byte("\uFFFD"))
+}
+
 func hasReplacement(s string) bool {
 	return strings.ContainsRune(s, utf8.RuneError)
 }
@@ -295,39 +304,79 @@ func parseEventTime(raw json.RawMessage) int64 {
 	return n
 }
 
-// bodyFieldNames caches, per body struct type, the lower-cased JSON names
-// of its fields: encoding/json matches keys to fields case-insensitively.
-var bodyFieldNames sync.Map // reflect.Type -> map[string]bool
+// bodyFields caches, per body struct type, its JSON field names folded
+// (see foldKey), plain and as quoted byte strings for the quick scan.
+var bodyFields sync.Map // reflect.Type -> *fieldNames
 
-func fieldNamesOf(dst interface{}) map[string]bool {
+type fieldNames struct {
+	folded map[string]bool
+	// quoted matches any of the names, folded and quoted, in a folded body.
+	quoted *regexp.Regexp
+}
+
+func fieldNamesOf(dst interface{}) *fieldNames {
 	t := reflect.TypeOf(dst).Elem()
-	if names, ok := bodyFieldNames.Load(t); ok {
-		return names.(map[string]bool)
+	if names, ok := bodyFields.Load(t); ok {
+		return names.(*fieldNames)
 	}
-	names := map[string]bool{}
+	names := &fieldNames{folded: map[string]bool{}}
+	var alternatives []string
 	for i := 0; i < t.NumField(); i++ {
 		tag := t.Field(i).Tag.Get("json")
 		if j := strings.IndexByte(tag, ','); j >= 0 {
 			tag = tag[:j]
 		}
 		if tag != "" && tag != "-" {
-			names[strings.ToLower(tag)] = true
+			names.folded[foldKey(tag)] = true
+			alternatives = append(alternatives, regexp.QuoteMeta(foldKey(tag)))
 		}
 	}
-	bodyFieldNames.Store(t, names)
+	names.quoted = regexp.MustCompile(`"(?:` + strings.Join(alternatives, "|") + `)"`)
+	bodyFields.Store(t, names)
 	return names
 }
 
+// foldKey folds a key the way encoding/json matches keys to fields: case
+// does not matter, and two non-ASCII letters fold to ASCII ones (the
+// Kelvin sign to k, the long s to s).
+func foldKey(key string) string {
+	key = strings.ToLower(key)
+	if strings.IndexByte(key, 0xE2) >= 0 || strings.IndexByte(key, 0xC5) >= 0 {
+		key = strings.ReplaceAll(strings.ReplaceAll(key, "\u212a", "k"), "\u017f", "s")
+	}
+	return key
+}
+
 // checkDuplicateFields refuses a body whose top level holds a field of dst
-// twice (under any case), which encoding/json silently resolves to the
-// last. It walks only the top level: that is where every field imgate
-// decides on sits. The compiled scanner refuses duplicates itself, so this
-// runs only for the bodies it hands over.
+// twice (under any spelling encoding/json folds together), which
+// encoding/json silently resolves to the last. A quick scan first: a
+// field's folded, quoted name appearing once in the folded body cannot be
+// there twice; only a body where one appears more often (a key, or the
+// same text as a string value) is walked key by key. The walk looks at the
+// top level: that is where every field imgate decides on sits. Under Yaegi
+// the scan is a few compiled calls where the walk is hundreds. The
+// compiled scanner refuses duplicates itself, so this runs only for the
+// bodies it hands over.
 func checkDuplicateFields(body []byte, dst interface{}) error {
 	names := fieldNamesOf(dst)
-	dup := duplicateKey(body, names)
+	// One compiled call finds every quoted field name; Yaegi then loops
+	// over a handful of matches rather than over every field.
+	matches := names.quoted.FindAllString(foldKey(string(body)), -1)
+	suspect := false
+	seen := make(map[string]bool, len(matches))
+	for _, m := range matches {
+		if seen[m] {
+			suspect = true
+			break
+		}
+		seen[m] = true
+	}
+	if !suspect {
+		return nil
+	}
+	dup := duplicateKey(body, names.folded)
 	if dup == "" && bytes.Contains(body, []byte("//")) {
-		dup = duplicateKey(stripJSONComments(bytes.TrimSpace(body)), names)
+		dup = duplicateKey(stripJSONComments(bytes.TrimSpace(body)), names.folded)
 	}
 	if dup != "" {
 		return fmt.Errorf("the body holds the field %s twice: %w", dup, ErrDuplicate)
@@ -349,12 +398,12 @@ func duplicateKey(body []byte, names map[string]bool) string {
 			return ""
 		}
 		key, _ := tok.(string)
-		low := strings.ToLower(key)
-		if names[low] {
-			if seen[low] {
+		folded := foldKey(key)
+		if names[folded] {
+			if seen[folded] {
 				return key
 			}
-			seen[low] = true
+			seen[folded] = true
 		}
 		var value json.RawMessage
 		if err = dec.Decode(&value); err != nil {
