@@ -9,7 +9,7 @@ import (
 
 	"github.com/imgate/imgate/core"
 	"github.com/imgate/imgate/internal/golden"
-	"github.com/imgate/imgate/internal/traefikload"
+	"github.com/imgate/imgate/internal/traefikconf"
 )
 
 // TestDecodeConfigMatchesYaegi decodes every golden case's config as
@@ -23,7 +23,7 @@ func TestDecodeConfigMatchesYaegi(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shapes := map[string]func(map[string]any) (map[string]any, error){"file": traefikload.AsFile, "labels": traefikload.AsLabels}
+	shapes := map[string]func(map[string]any) (map[string]any, error){"file": traefikconf.AsFile, "labels": traefikconf.AsLabels}
 	for _, c := range cases {
 		config, err := c.ConfigMap()
 		if err != nil {
@@ -39,7 +39,7 @@ func TestDecodeConfigMatchesYaegi(t *testing.T) {
 				t.Fatal(err)
 			}
 			var want core.Config
-			yaegiErr := traefikload.Decode(shaped, &want)
+			yaegiErr := traefikconf.Decode(shaped, &want)
 			got, err := decodeConfig(data)
 			if yaegiErr != nil {
 				// Labels cannot carry forward.fallbackEvents (event names

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/imgate/imgate/internal/golden"
+	"github.com/imgate/imgate/internal/traefikconf"
 	"github.com/imgate/imgate/traefikplugin"
 )
 
@@ -58,12 +59,12 @@ func TestDecodeProviders(t *testing.T) {
 	}
 	for name, typed := range configs {
 		t.Run(name, func(t *testing.T) {
-			file, err := AsFile(typed)
+			file, err := traefikconf.AsFile(typed)
 			if err != nil {
 				t.Fatal(err)
 			}
 			labelable := withoutFallbackEvents(typed)
-			labels, err := AsLabels(labelable)
+			labels, err := traefikconf.AsLabels(labelable)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,7 +175,7 @@ func TestDecodeErrors(t *testing.T) {
 
 // TestLabelLines checks the Docker label rendering used for the README.
 func TestLabelLines(t *testing.T) {
-	lines := LabelLines("traefik.http.middlewares.im.plugin.imgate", Shared(t).Manifest.TestData)
+	lines := traefikconf.LabelLines("traefik.http.middlewares.im.plugin.imgate", Shared(t).Manifest.TestData)
 	joined := "\n" + strings.Join(lines, "\n") + "\n"
 	for _, want := range []string{
 		"\ntraefik.http.middlewares.im.plugin.imgate.lists.banned.values=spammer*,mallory,eve,bot-*\n",
@@ -192,7 +193,7 @@ func TestLabelLines(t *testing.T) {
 func compiledConfig(t *testing.T, config map[string]any) traefikplugin.Config {
 	t.Helper()
 	cfg := traefikplugin.CreateConfig()
-	if err := Decode(config, cfg); err != nil {
+	if err := traefikconf.Decode(config, cfg); err != nil {
 		t.Fatalf("decode: %v", err)
 	}
 	return *cfg

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/imgate/imgate/internal/traefikconf"
 )
 
 // ExampleToken is the Tencent callback token written in the examples
@@ -106,16 +108,16 @@ const (
 
 // ExampleConfigs returns the imgate plugin configuration of each example in
 // dir (testdata/traefik) as its Traefik provider hands it to the plugin:
-// "file-provider" (dynamic.yml, FromFile), "kubernetes"
-// (middleware-k8s.yml, FromCRD) and "docker-labels" (the labels of service
-// im-app in docker-compose.yml, FromLabels).
+// "file-provider" (dynamic.yml, traefikconf.FromFile), "kubernetes"
+// (middleware-k8s.yml, traefikconf.FromCRD) and "docker-labels" (the labels
+// of service im-app in docker-compose.yml, traefikconf.FromLabels).
 func ExampleConfigs(dir string) (map[string]map[string]any, error) {
 	read := func(name string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, name)) }
 	out := map[string]map[string]any{}
-	pick := func(example string, configs PluginConfigs) error {
+	pick := func(example string, configs traefikconf.PluginConfigs) error {
 		config, ok := configs[exampleMiddleware][examplePlugin]
 		if !ok {
-			return fmt.Errorf("%s: no middleware %q with plugin %q: %w", example, exampleMiddleware, examplePlugin, ErrProvider)
+			return fmt.Errorf("%s: no middleware %q with plugin %q: %w", example, exampleMiddleware, examplePlugin, traefikconf.ErrProvider)
 		}
 		out[example] = config
 		return nil
@@ -124,7 +126,7 @@ func ExampleConfigs(dir string) (map[string]map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	configs, err := FromFile(data, ".yml")
+	configs, err := traefikconf.FromFile(data, ".yml")
 	if err == nil {
 		err = pick("file-provider", configs)
 	}
@@ -134,7 +136,7 @@ func ExampleConfigs(dir string) (map[string]map[string]any, error) {
 	if data, err = read("middleware-k8s.yml"); err != nil {
 		return nil, err
 	}
-	if configs, err = FromCRD(data); err == nil {
+	if configs, err = traefikconf.FromCRD(data); err == nil {
 		err = pick("kubernetes", configs)
 	}
 	if err != nil {
@@ -143,11 +145,11 @@ func ExampleConfigs(dir string) (map[string]map[string]any, error) {
 	if data, err = read("docker-compose.yml"); err != nil {
 		return nil, err
 	}
-	labels, err := ComposeLabels(data, exampleService)
+	labels, err := traefikconf.ComposeLabels(data, exampleService)
 	if err != nil {
 		return nil, err
 	}
-	if configs, err = FromLabels(labels); err == nil {
+	if configs, err = traefikconf.FromLabels(labels); err == nil {
 		err = pick("docker-labels", configs)
 	}
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 // TestExamples proves the Traefik configuration examples in
 // testdata/traefik (the README's) work: the plugin config of the file
 // provider YAML, the Kubernetes Middleware resource and the Docker labels,
-// each decoded the way that Traefik provider decodes it (FromFile,
+// each decoded the way that Traefik provider decodes it (traefikconf.FromFile,
 // FromCRD, FromLabels), decodes to one and the same Config, and the
 // interpreted middleware built from each decides the example callbacks;
 // the static configs name this module under the plugin name the dynamic

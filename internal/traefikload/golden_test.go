@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/imgate/imgate/internal/golden"
+	"github.com/imgate/imgate/internal/traefikconf"
 )
 
 // TestGoldenInterpretedAndCompiled runs every golden case through the
@@ -16,19 +17,21 @@ import (
 // byte for byte, same result and rule. The config map has the shape
 // Traefik's file provider gives (AsFile: scalars as strings).
 func TestGoldenInterpretedAndCompiled(t *testing.T) {
-	runGolden(t, func(t *testing.T, c *golden.Case) map[string]any { return shaped(t, AsFile, caseConfig(t, c)) })
+	runGolden(t, func(t *testing.T, c *golden.Case) map[string]any {
+		return shaped(t, traefikconf.AsFile, caseConfig(t, c))
+	})
 }
 
 // TestGoldenLabels runs every golden case again with its config as the
 // Docker provider gives it: rendered as labels and decoded by Traefik's
-// label decoder (AsLabels). Labels cannot carry forward.fallbackEvents:
+// label decoder (traefikconf.AsLabels). Labels cannot carry forward.fallbackEvents:
 // its keys are event names, whose dots a label key reads as nesting, so
 // the middleware is refused (never built without the override); those
 // cases check that refusal instead.
 func TestGoldenLabels(t *testing.T) {
 	runGolden(t, func(t *testing.T, c *golden.Case) map[string]any {
 		config := caseConfig(t, c)
-		labels := shaped(t, AsLabels, config)
+		labels := shaped(t, traefikconf.AsLabels, config)
 		forward, _ := config["forward"].(map[string]any)
 		if _, set := forward["fallbackEvents"]; !set {
 			return labels

@@ -14,8 +14,9 @@
 //   - New is called through reflection with the context, next handler,
 //     config and middleware name.
 //
-// It is test support: it imports Yaegi and mapstructure and is never
-// interpreted itself.
+// It is test support: it imports Yaegi and is never interpreted itself.
+// The provider shapes and the mapstructure decoding live in
+// internal/traefikconf, which cmd/imgate uses without Yaegi.
 package traefikload
 
 import (
@@ -29,6 +30,8 @@ import (
 
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
+
+	"github.com/imgate/imgate/internal/traefikconf"
 )
 
 // ErrPlugin marks a plugin whose exported API is not what Traefik calls.
@@ -125,7 +128,7 @@ func (p *Plugin) CreateConfig(config map[string]any) (reflect.Value, error) {
 	if len(config) == 0 {
 		return cfg, nil
 	}
-	if err := Decode(config, cfg.Interface()); err != nil {
+	if err := traefikconf.Decode(config, cfg.Interface()); err != nil {
 		return reflect.Value{}, err
 	}
 	return cfg, nil

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/imgate/imgate/internal/traefikconf"
 )
 
 // TestFromFileShape pins down what Traefik's file provider hands a plugin,
@@ -20,7 +22,7 @@ func TestFromFileShape(t *testing.T) {
 		}},
 		"openim": map[string]any{"allowedCidrs": []any{}},
 	}
-	got, err := AsFile(typed)
+	got, err := traefikconf.AsFile(typed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +41,7 @@ func TestFromFileShape(t *testing.T) {
 	}
 
 	for _, key := range []string{"tencent", "lists"} {
-		empty, err := AsFile(map[string]any{key: map[string]any{}})
+		empty, err := traefikconf.AsFile(map[string]any{key: map[string]any{}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +58,7 @@ func TestFromFileShape(t *testing.T) {
 // TestFromLabelsShape pins down what the Docker provider hands a plugin:
 // every value a string, "rules[N]" keys a list of maps.
 func TestFromLabelsShape(t *testing.T) {
-	got, err := FromLabels(map[string]string{
+	got, err := traefikconf.FromLabels(map[string]string{
 		"traefik.http.middlewares.gw.plugin.imgate.maxBodyBytes":      "1024",
 		"traefik.http.middlewares.gw.plugin.imgate.rules[0].name":     "cap",
 		"traefik.http.middlewares.gw.plugin.imgate.rules[0].events":   "group.join.invite,group.join.apply",
@@ -68,7 +70,7 @@ func TestFromLabelsShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := PluginConfigs{"gw": {"imgate": {
+	want := traefikconf.PluginConfigs{"gw": {"imgate": {
 		"maxBodyBytes": "1024",
 		"rules": []any{
 			map[string]any{"name": "cap", "events": "group.join.invite,group.join.apply"},

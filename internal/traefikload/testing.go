@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imgate/imgate/internal/traefikconf"
 	"github.com/imgate/imgate/traefikplugin"
 )
 
@@ -46,7 +47,7 @@ func UniqueName(t testing.TB) string {
 }
 
 // New builds an interpreted imgate middleware from a dynamic configuration
-// map (in any provider's shape: AsFile, AsLabels, or typed as from the CRD) in
+// map (in any provider's shape: traefikconf.AsFile, traefikconf.AsLabels, or typed as from the CRD) in
 // front of next, exactly as Traefik does, under a unique name. It fails the
 // test when Traefik would refuse the configuration.
 func New(t testing.TB, config map[string]any, next http.Handler) http.Handler {
@@ -80,7 +81,7 @@ func NewCompiled(t testing.TB, config map[string]any, next http.Handler) http.Ha
 func BuildCompiled(config map[string]any, next http.Handler, name string) (http.Handler, error) {
 	cfg := traefikplugin.CreateConfig()
 	if len(config) > 0 {
-		if err := Decode(config, cfg); err != nil {
+		if err := traefikconf.Decode(config, cfg); err != nil {
 			return nil, err
 		}
 	}

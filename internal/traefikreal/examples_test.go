@@ -21,7 +21,7 @@ import (
 //     the ban-list path and the im-app service URL pointed at this machine;
 //   - docker-labels and kubernetes: the labels of docker-compose.yml and the
 //     Middleware resource of middleware-k8s.yml, decoded as Traefik's Docker
-//     and CRD providers decode them (traefikload.FromLabels, FromCRD), are
+//     and CRD providers decode them (traefikconf.FromLabels, FromCRD), are
 //     added to that file as middlewares of their own, behind routers
 //     Host(`<example>.examples.test`);
 //   - manifest-testData: the testData of .traefik.yml, the configuration the

@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/imgate/imgate/internal/golden"
+	"github.com/imgate/imgate/internal/traefikconf"
 	"github.com/imgate/imgate/internal/traefikload"
 )
 
 // goldenShapes are the forms a case's config is given to Traefik in, both
 // through its file provider: "file" is the config as a YAML file holds it;
 // "labels" is the map Traefik's Docker provider decodes from the config's
-// labels (traefikload.AsLabels), all strings, which the file provider
+// labels (traefikconf.AsLabels), all strings, which the file provider
 // passes on unchanged. Labels cannot carry forward.fallbackEvents (see
 // traefikload.TestGoldenLabels), so those cases run in the file form only.
 var goldenShapes = []string{"file", "labels"}
@@ -51,7 +52,7 @@ func TestGolden(t *testing.T) {
 				if hasFallbackEvents(config) {
 					continue
 				}
-				if config, err = traefikload.AsLabels(config); err != nil {
+				if config, err = traefikconf.AsLabels(config); err != nil {
 					t.Fatalf("%s: labels: %v", c.Name, err)
 				}
 			}

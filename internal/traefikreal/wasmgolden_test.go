@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/imgate/imgate/internal/golden"
+	"github.com/imgate/imgate/internal/traefikconf"
 	"github.com/imgate/imgate/internal/traefikload"
 	"github.com/imgate/imgate/traefikwasm/wasmhost"
 )
@@ -63,7 +64,7 @@ func TestGoldenWasm(t *testing.T) {
 				if hasFallbackEvents(config) {
 					continue
 				}
-				if config, err = traefikload.AsLabels(config); err != nil {
+				if config, err = traefikconf.AsLabels(config); err != nil {
 					t.Fatalf("%s: labels: %v", c.Name, err)
 				}
 			}

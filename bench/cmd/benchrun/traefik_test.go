@@ -9,6 +9,7 @@ import (
 
 	"github.com/imgate/imgate/bench/rules"
 	"github.com/imgate/imgate/core"
+	"github.com/imgate/imgate/internal/traefikconf"
 	"github.com/imgate/imgate/internal/traefikload"
 	"github.com/imgate/imgate/internal/traefikreal"
 	"github.com/imgate/imgate/traefikplugin"
@@ -48,7 +49,7 @@ func traefikSetup(t *testing.T, name string) (router map[string]any, dynamic map
 		t.Errorf("%s: router middlewares %v, want [imgate]", name, router["middlewares"])
 	}
 	cfg := traefikplugin.CreateConfig()
-	if err := traefikload.Decode(conf, cfg); err != nil {
+	if err := traefikconf.Decode(conf, cfg); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return router, dynamic, cfg

@@ -1,4 +1,4 @@
-package traefikload
+package traefikconf
 
 import (
 	"fmt"

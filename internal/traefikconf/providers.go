@@ -1,11 +1,13 @@
-package traefikload
+package traefikconf
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/BurntSushi/toml"
 	"github.com/traefik/paerser/file"
 	"github.com/traefik/paerser/parser"
 	"gopkg.in/yaml.v3"
@@ -43,16 +45,28 @@ func (e *pluginElement) configs() PluginConfigs {
 	return out
 }
 
-// FromFile decodes a file provider's YAML (or JSON) content the way
-// Traefik's file provider does (traefik/paerser file.DecodeContent): every
-// scalar of a plugin's configuration arrives as a string ("code: 10101"
-// gives "10101", "enabled: true" gives "true"), a list of scalars as a
-// []any of typed values, and an empty map or list as "".
+// FromFile decodes a file provider's content the way Traefik's file
+// provider does (traefik/paerser file.DecodeContent, chosen by the file's
+// extension ext: ".yml", ".yaml" or ".json" read as YAML, ".toml" as TOML):
+// every scalar of a plugin's configuration arrives as a string ("code:
+// 10101" gives "10101", "enabled: true" gives "true"), a list of scalars as
+// a []any of typed values, and an empty map or list as "".
 // Only the plugin middlewares are decoded: the rest of the file (routers,
-// services, other middlewares) is left out before decoding.
+// services, other middlewares) is left out before decoding, and the plugin
+// middlewares are written back in the file's own format for paerser.
 func FromFile(content []byte, ext string) (PluginConfigs, error) {
-	var all map[string]any
-	if err := yaml.Unmarshal(content, &all); err != nil {
+	ext = strings.ToLower(ext)
+	all := map[string]any{}
+	var err error
+	switch ext {
+	case ".toml":
+		_, err = toml.Decode(string(content), &all)
+	case ".yml", ".yaml", ".json":
+		err = yaml.Unmarshal(content, &all)
+	default:
+		return nil, fmt.Errorf("file provider: extension %q is not .yml, .yaml, .json or .toml: %w", ext, ErrProvider)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("file provider: %w", err)
 	}
 	middlewares := map[string]any{}
@@ -64,12 +78,21 @@ func FromFile(content []byte, ext string) (PluginConfigs, error) {
 			middlewares[name] = map[string]any{"plugin": plugin}
 		}
 	}
-	pluginsOnly, err := yaml.Marshal(map[string]any{"http": map[string]any{"middlewares": middlewares}})
+	pluginsOnly := map[string]any{"http": map[string]any{"middlewares": middlewares}}
+	var text []byte
+	if ext == ".toml" {
+		var buf bytes.Buffer
+		err = toml.NewEncoder(&buf).Encode(pluginsOnly)
+		text = buf.Bytes()
+	} else {
+		text, err = yaml.Marshal(pluginsOnly)
+		ext = ".yml"
+	}
 	if err != nil {
 		return nil, fmt.Errorf("file provider: %w", err)
 	}
 	var e pluginElement
-	if err := file.DecodeContent(string(pluginsOnly), ext, &e); err != nil {
+	if err := file.DecodeContent(string(text), ext, &e); err != nil {
 		return nil, fmt.Errorf("file provider: %w", err)
 	}
 	return e.configs(), nil
