@@ -108,18 +108,23 @@ func (u *Upstream) Handler() http.Handler {
 	})
 }
 
-// Expect is the checked reply.
+// Expect is the checked reply. Every field a case gives is checked; in
+// testdata/golden, status and body or bodyPrefix are required, in a
+// checker's case file nothing is.
 type Expect struct {
+	// Status is the HTTP status; 0 (left out) is not checked.
 	Status int `json:"status"`
 	// Body is compared byte for byte; BodyPrefix only as a prefix (error
-	// texts). One of them is required.
+	// texts).
 	Body       string `json:"body"`
 	BodyPrefix string `json:"bodyPrefix"`
 	// Result is core's Outcome.Result; checked where the suite sees it.
 	Result string `json:"result"`
 	// Rule is the deciding rule; checked where the suite sees it.
 	Rule string `json:"rule"`
-	// Shadow lists shadow rules that must have fired.
+	// Shadow lists the shadow rules that must have fired, all of them;
+	// checked where the suite sees them (the checker: when given, so
+	// "shadow": [] says none fired).
 	Shadow []string `json:"shadow"`
 }
 
@@ -210,6 +215,27 @@ func (c *Case) resolve(dir string) error {
 	}
 	abs := strings.ReplaceAll(filepath.ToSlash(dir), `"`, `\"`)
 	c.Config = json.RawMessage(strings.ReplaceAll(string(c.Config), "{testdata}", abs))
+	if c.Then != nil {
+		if c.Then.Request.Method == "" {
+			c.Then.Request.Method = http.MethodPost
+		}
+		if c.Then.Expect.Status == 0 || c.Then.Expect.Body == "" && c.Then.Expect.BodyPrefix == "" {
+			return fmt.Errorf("then.expect needs status and body or bodyPrefix: %w", ErrCase)
+		}
+	}
+	if err := c.resolveRequest(dir); err != nil {
+		return err
+	}
+	// The spec pins every reply down: status and body.
+	if c.Expect.Status == 0 || c.Expect.Body == "" && c.Expect.BodyPrefix == "" {
+		return fmt.Errorf("expect needs status and body or bodyPrefix: %w", ErrCase)
+	}
+	return nil
+}
+
+// resolveRequest fills the request's body (bodyHex, bodyFile relative to
+// bodyDir, expansions) and the defaults of method and repeat.
+func (c *Case) resolveRequest(bodyDir string) error {
 	if c.Request.BodyHex != "" {
 		raw, err := hex.DecodeString(c.Request.BodyHex)
 		if err != nil {
@@ -217,16 +243,8 @@ func (c *Case) resolve(dir string) error {
 		}
 		c.Request.Body = string(raw)
 	}
-	if c.Then != nil {
-		if c.Then.Request.Method == "" {
-			c.Then.Request.Method = http.MethodPost
-		}
-		if c.Then.Expect.Body == "" && c.Then.Expect.BodyPrefix == "" {
-			return fmt.Errorf("then.expect needs body or bodyPrefix: %w", ErrCase)
-		}
-	}
 	if c.Request.Body == "" && c.Request.BodyFile != "" {
-		data, err := os.ReadFile(filepath.Join(dir, c.Request.BodyFile))
+		data, err := os.ReadFile(filepath.Join(bodyDir, c.Request.BodyFile))
 		if err != nil {
 			return err
 		}
@@ -245,10 +263,69 @@ func (c *Case) resolve(dir string) error {
 	if c.Repeat == 0 {
 		c.Repeat = 1
 	}
-	if c.Expect.Body == "" && c.Expect.BodyPrefix == "" {
-		return fmt.Errorf("expect needs body or bodyPrefix: %w", ErrCase)
-	}
 	return nil
+}
+
+// LoadFile reads the cases of one case file kept outside testdata/golden,
+// as the offline checker (cmd/imgate check) does. The file holds one case
+// or an array of cases; each name gets the file's base name as a prefix
+// ("<file>/<name>", or "<file>" for an unnamed single case); bodyFile is
+// relative to the file's directory; config and configFile are left as
+// given (the checker takes the config from the gateway's file instead);
+// and an expectation is optional: a case without one replays a sample.
+// Unknown keys are refused, as in the spec files.
+func LoadFile(file string) ([]Case, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	trimmed := bytes.TrimSpace(data)
+	var cases []Case
+	dec := StrictDecoder(trimmed)
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		var one Case
+		err = dec.Decode(&one)
+		cases = append(cases, one)
+	} else {
+		err = dec.Decode(&cases)
+	}
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("text after the cases")
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", file, err.Error(), ErrCase)
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("%s: no cases: %w", file, ErrCase)
+	}
+	prefix := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	dir := filepath.Dir(file)
+	for i := range cases {
+		c := &cases[i]
+		if c.Name == "" {
+			if len(cases) > 1 {
+				return nil, fmt.Errorf("%s: case %d has no name: %w", file, i+1, ErrCase)
+			}
+			c.Name = prefix
+		} else {
+			c.Name = prefix + "/" + c.Name
+		}
+		if c.Request.URL == "" {
+			return nil, fmt.Errorf("%s: request.url is required: %w", c.Name, ErrCase)
+		}
+		if err = c.resolveRequest(dir); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", c.Name, err.Error(), ErrCase)
+		}
+	}
+	return cases, nil
+}
+
+// HasExpectation reports whether the case expects anything of the reply.
+func (c *Case) HasExpectation() bool {
+	e := c.Expect
+	return e.Status != 0 || e.Body != "" || e.BodyPrefix != "" || e.Result != "" || e.Rule != "" || e.Shadow != nil
 }
 
 // HasTag reports whether the case carries tag.
@@ -328,11 +405,16 @@ func (c *Case) NewRequest(base string, now time.Time) (*http.Request, error) {
 	return r, nil
 }
 
-// Check compares a reply with the expectation and returns a description of
-// every difference, or "".
+// Check compares a reply's status (when the case expects one) and body
+// with the expectation and returns a description of every difference, or
+// "".
 func (c *Case) Check(status int, body []byte) string {
+	return strings.Join(c.check(status, body), "; ")
+}
+
+func (c *Case) check(status int, body []byte) []string {
 	var diffs []string
-	if status != c.Expect.Status {
+	if c.Expect.Status != 0 && status != c.Expect.Status {
 		diffs = append(diffs, fmt.Sprintf("status %d, want %d", status, c.Expect.Status))
 	}
 	if c.Expect.Body != "" && string(body) != c.Expect.Body {
@@ -341,5 +423,5 @@ func (c *Case) Check(status int, body []byte) string {
 	if c.Expect.BodyPrefix != "" && !strings.HasPrefix(string(body), c.Expect.BodyPrefix) {
 		diffs = append(diffs, fmt.Sprintf("body\n  got  %s\n  want prefix %s", body, c.Expect.BodyPrefix))
 	}
-	return strings.Join(diffs, "; ")
+	return diffs
 }

@@ -47,10 +47,56 @@ func TestResolveExpandsAndDefaults(t *testing.T) {
 	}
 }
 
-func TestResolveNeedsAnExpectedBody(t *testing.T) {
-	c := Case{Expect: Expect{Status: 200}}
-	if err := c.resolve(t.TempDir()); !errors.Is(err, ErrCase) {
-		t.Fatalf("resolve without expected body: %v, want ErrCase", err)
+// TestResolveNeedsStatusAndBody: a spec case pins its reply down.
+func TestResolveNeedsStatusAndBody(t *testing.T) {
+	for name, e := range map[string]Expect{"no body": {Status: 200}, "no status": {Body: "{}"}} {
+		c := Case{Expect: e}
+		if err := c.resolve(t.TempDir()); !errors.Is(err, ErrCase) {
+			t.Errorf("resolve with %s: %v, want ErrCase", name, err)
+		}
+	}
+}
+
+// TestLoadFile reads a checker's case files: one case or an array, bodies
+// relative to the file, expectations optional, unknown keys refused.
+func TestLoadFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	write("body.json", `{"k":1}`)
+	one, err := LoadFile(write("one.json", ` {"request":{"url":"/a","bodyFile":"body.json"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one) != 1 || one[0].Name != "one" || one[0].Request.Body != `{"k":1}` || one[0].Request.Method != "POST" || one[0].Repeat != 1 || one[0].HasExpectation() {
+		t.Errorf("single case: %+v", one)
+	}
+	many, err := LoadFile(write("many.json", `[{"name":"x","request":{"url":"/a"},"expect":{"rule":"r"}},{"name":"y","request":{"url":"/b"},"expect":{"shadow":[]}}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(many) != 2 || many[0].Name != "many/x" || many[1].Name != "many/y" || !many[0].HasExpectation() || !many[1].HasExpectation() {
+		t.Errorf("array: %+v", many)
+	}
+	for name, text := range map[string]string{
+		"typo.json":     `{"request":{"url":"/a"},"expcet":{}}`,
+		"nourl.json":    `{"request":{}}`,
+		"unnamed.json":  `[{"request":{"url":"/a"}},{"request":{"url":"/b"}}]`,
+		"empty.json":    `[]`,
+		"nobody.json":   `{"request":{"url":"/a","bodyFile":"missing.json"}}`,
+		"notjson.json":  `request: /a`,
+		"badhex.json":   `{"request":{"url":"/a","bodyHex":"zz"}}`,
+		"trailing.json": `{"request":{"url":"/a"}} x`,
+	} {
+		if _, err := LoadFile(write(name, text)); !errors.Is(err, ErrCase) {
+			t.Errorf("%s: %v, want ErrCase", name, err)
+		}
 	}
 }
 
@@ -95,6 +141,7 @@ func TestVerify(t *testing.T) {
 	}{
 		{"all seen and right", Reply{Status: 200, Body: []byte("ok"), Decision: "deny; rule=ban", Shadow: []string{"a", "b"}, ShadowSeen: true}, nil},
 		{"decision and shadow unseen", Reply{Status: 200, Body: []byte("ok")}, nil},
+		{"several differences", Reply{Status: 500, Body: []byte("no"), Decision: "allow; rule=x"}, []string{"status 500, want 200", "body", "result allow", "rule x"}},
 		{"wrong status and body", Reply{Status: 400, Body: []byte("no")}, []string{"status 400, want 200", "body"}},
 		{"wrong result", Reply{Status: 200, Body: []byte("ok"), Decision: "allow; rule=ban"}, []string{"result allow, want deny"}},
 		{"wrong rule", Reply{Status: 200, Body: []byte("ok"), Decision: "deny; rule=default"}, []string{"rule default, want ban"}},
@@ -110,6 +157,13 @@ func TestVerify(t *testing.T) {
 				t.Errorf("%s: difference %q lacks %q", tc.name, diff, w)
 			}
 		}
+	}
+	if n := len(c.Differences(Reply{Status: 500, Body: []byte("no"), Decision: "allow; rule=x"})); n != 4 {
+		t.Errorf("Differences lists %d entries, want 4 (status, body, result, rule)", n)
+	}
+	unchecked := Case{Expect: Expect{Rule: "ban"}}
+	if d := unchecked.Verify(Reply{Status: 403, Body: []byte("x"), Decision: "deny; rule=ban"}); d != "" {
+		t.Errorf("a case without status or body checked them: %s", d)
 	}
 	if r, rule := SplitDecision("refuse; rule=banned-invitee"); r != "refuse" || rule != "banned-invitee" {
 		t.Errorf("SplitDecision: %q %q", r, rule)

@@ -122,10 +122,13 @@ func send(t *testing.T, c *Case, target Target) Reply {
 // Verify compares a reply with the expectation and returns a description
 // of every difference, or "".
 func (c *Case) Verify(r Reply) string {
-	diffs := []string{}
-	if d := c.Check(r.Status, r.Body); d != "" {
-		diffs = append(diffs, d)
-	}
+	return strings.Join(c.Differences(r), "; ")
+}
+
+// Differences lists every way the reply differs from the expectation, one
+// entry each, or none.
+func (c *Case) Differences(r Reply) []string {
+	diffs := c.check(r.Status, r.Body)
 	if r.Decision != "" {
 		result, rule := SplitDecision(r.Decision)
 		if c.Expect.Result != "" && result != c.Expect.Result {
@@ -141,7 +144,7 @@ func (c *Case) Verify(r Reply) string {
 			diffs = append(diffs, "shadow hits ["+strings.Join(got, ",")+"], want ["+strings.Join(want, ",")+"]")
 		}
 	}
-	return strings.Join(diffs, "; ")
+	return diffs
 }
 
 // SplitDecision splits a decision header into result and rule.
