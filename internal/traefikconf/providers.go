@@ -78,6 +78,9 @@ func FromFile(content []byte, ext string) (PluginConfigs, error) {
 			middlewares[name] = map[string]any{"plugin": plugin}
 		}
 	}
+	if len(middlewares) == 0 {
+		return PluginConfigs{}, nil
+	}
 	pluginsOnly := map[string]any{"http": map[string]any{"middlewares": middlewares}}
 	var text []byte
 	if ext == ".toml" {

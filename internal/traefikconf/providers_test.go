@@ -97,6 +97,21 @@ func TestFromFileFormats(t *testing.T) {
 	}
 }
 
+// TestFromFileWithoutPlugins: a file without plugin middlewares holds no
+// plugin configuration, whatever else it has.
+func TestFromFileWithoutPlugins(t *testing.T) {
+	for _, tt := range []struct{ ext, content string }{
+		{".yml", ""},
+		{".yml", "http:\n  middlewares:\n    strip:\n      stripPrefix: {prefixes: [/x]}\n"},
+		{".toml", "[http.routers.r]\n  rule = \"Path(`/`)\"\n"},
+	} {
+		got, err := FromFile([]byte(tt.content), tt.ext)
+		if err != nil || len(got) != 0 {
+			t.Errorf("%s %q: %v %v, want no plugin configs", tt.ext, tt.content, got, err)
+		}
+	}
+}
+
 // TestFromFileErrors refuses what Traefik's file provider refuses.
 func TestFromFileErrors(t *testing.T) {
 	for _, tt := range []struct{ name, ext, content string }{
