@@ -487,16 +487,33 @@ func TestForwardAfterCallback(t *testing.T) {
 }
 
 // TestForwardAfterCallbackSaturated fills every background slot with
-// deliveries that hang until their deadline: the next after-callback is
+// deliveries that hang until their deadline: the next after-callbacks are
 // delivered inline (and still acknowledged), and the slots free themselves
-// once the deadline passes.
+// once the deadline passes. An inline delivery that fails is the request's
+// own outcome, a fallback (which adapters count as an upstream fallback):
+// it is not reported to OnDelivery nor counted as a failed background
+// delivery (docs/forwarding.md).
 func TestForwardAfterCallbackSaturated(t *testing.T) {
 	// A long deadline, so filling the slots on a slow interpreter cannot
 	// outlast it; a hanging next, so nothing frees a slot before it.
 	engine := forwardEngine(t, core.FormatNormalized, func(c *core.Config) { c.Forward.OpenIMDeadline = "1s" })
+	var reported, reportedFailed int64
+	var mu sync.Mutex
+	engine.OnDelivery(func(out *core.Outcome) {
+		mu.Lock()
+		reported++
+		if !out.Upstream {
+			reportedFailed++
+		}
+		mu.Unlock()
+	})
 	next := func(w http.ResponseWriter, r *http.Request) error {
-		if r.Header.Get("X-Test-Answer") == "now" {
+		switch r.Header.Get("X-Test-Answer") {
+		case "now":
 			w.Write([]byte(`{"decision":"allow"}`))
+			return nil
+		case "fail":
+			w.WriteHeader(http.StatusInternalServerError)
 			return nil
 		}
 		<-r.Context().Done()
@@ -516,12 +533,33 @@ func TestForwardAfterCallbackSaturated(t *testing.T) {
 	if rec.Body.String() != upstreamtest.OpenIMAllow || !out.Upstream || out.Result != core.ResultAck {
 		t.Errorf("inline delivery replied %s result %s upstream %v, want an ack after the upstream answered", rec.Body.String(), out.Result, out.Upstream)
 	}
-	if s := engine.Deliveries(); s.Inline != 1 || s.InFlight != core.MaxBackgroundDeliveries {
-		t.Errorf("deliveries %+v, want 1 inline beside full slots", s)
+	req = cb.Request("")
+	req.Header.Set("X-Test-Answer", "fail")
+	rec = httptest.NewRecorder()
+	out = engine.Serve(rec, req, "", next)
+	if rec.Body.String() != upstreamtest.OpenIMAllow || out.Upstream || out.Result != core.ResultFallback || out.Reason != "status_500" {
+		t.Errorf("failed inline delivery replied %s result %s reason %s, want the acknowledgement as a fallback, reason status_500", rec.Body.String(), out.Result, out.Reason)
+	}
+	if s := engine.Deliveries(); s.Inline != 2 || s.InFlight != core.MaxBackgroundDeliveries {
+		t.Errorf("deliveries %+v, want 2 inline beside full slots", s)
 	}
 	stats := waitDeliveries(engine, 3*time.Second)
-	if stats.InFlight != 0 || stats.Failed != core.MaxBackgroundDeliveries || stats.Inline != 1 {
-		t.Errorf("deliveries %+v, want %d failed in the background and 1 inline", stats, core.MaxBackgroundDeliveries)
+	if stats.InFlight != 0 || stats.Failed != core.MaxBackgroundDeliveries || stats.Inline != 2 {
+		t.Errorf("deliveries %+v, want %d failed in the background and 2 inline", stats, core.MaxBackgroundDeliveries)
+	}
+	// A delivery is reported just after its slot is freed.
+	for wait := time.Now().Add(3 * time.Second); time.Now().Before(wait); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n := reported
+		mu.Unlock()
+		if n >= core.MaxBackgroundDeliveries {
+			break
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if reported != core.MaxBackgroundDeliveries || reportedFailed != core.MaxBackgroundDeliveries {
+		t.Errorf("OnDelivery saw %d deliveries (%d failed), want only the %d background ones", reported, reportedFailed, core.MaxBackgroundDeliveries)
 	}
 }
 
@@ -600,5 +638,42 @@ func TestForwardDeadlines(t *testing.T) {
 		if got := e.Deadline(core.PlatformOpenIM); got != tt.openim {
 			t.Errorf("%s: OpenIM deadline %s, want %s", tt.name, got, tt.openim)
 		}
+	}
+}
+
+// TestForwardRequestID pins down where X-Imgate-Request-Id comes from
+// (docs/forwarding.md): the callback's operationID HTTP header, verbatim,
+// even when its body carries another operationID and the callback already
+// has an X-Imgate-Request-Id header; without the header (every Tencent
+// callback), a generated id, different per callback.
+func TestForwardRequestID(t *testing.T) {
+	engine := forwardEngine(t, core.FormatNormalized, nil)
+	var got []string
+	next := func(w http.ResponseWriter, r *http.Request) error {
+		got = append(got, strings.Join(r.Header.Values(core.HeaderRequestID), ","))
+		w.Write([]byte(`{"decision":"allow"}`))
+		return nil
+	}
+	openim := upstreamtest.BeforeCallback(core.PlatformOpenIM)
+	openim.Body = strings.Replace(openim.Body, `"operationID":"op-before-1"`, `"operationID":"op-in-body"`, 1)
+	req := openim.Request("")
+	req.Header.Set("operationID", "op-in-header")
+	req.Header.Set(core.HeaderRequestID, "forged-by-caller")
+	engine.Serve(httptest.NewRecorder(), req, "", next)
+
+	tencent := upstreamtest.BeforeCallback(core.PlatformTencent)
+	for i := 0; i < 2; i++ {
+		req = tencent.Request("")
+		req.Header.Set(core.HeaderRequestID, "forged-by-caller")
+		engine.Serve(httptest.NewRecorder(), req, "", next)
+	}
+	if len(got) != 3 {
+		t.Fatalf("upstream called %d times, want 3", len(got))
+	}
+	if got[0] != "op-in-header" {
+		t.Errorf("OpenIM: %s %q, want the operationID header's op-in-header", core.HeaderRequestID, got[0])
+	}
+	if got[1] == "" || got[1] == "forged-by-caller" || strings.Contains(got[1], ",") || got[1] == got[2] {
+		t.Errorf("Tencent: %s %q then %q, want a generated id, different per callback", core.HeaderRequestID, got[1], got[2])
 	}
 }
