@@ -38,6 +38,29 @@ type Config struct {
 	// requests still queued or in flight; then the queued ones are dropped
 	// and the unanswered ones count as errors. Default 5s.
 	Drain time.Duration
+	// Observe, when set, is called with the outcome of every request sent,
+	// on the goroutine that read it (keep it quick): the reply's status,
+	// the value of Header and the body, or the error. Without it, replies
+	// are discarded unread, as the benchmark's latency runs need.
+	Observe func(Reply)
+	// Header names the response header Reply.Header carries.
+	Header string
+}
+
+// Reply is what Observe sees of one request.
+type Reply struct {
+	// Index is the request's number in the schedule; it was
+	// Requests[Index % len(Requests)].
+	Index int
+	// Status, Header (the value of Config.Header) and Body of the reply;
+	// Err instead when the request got no reply (a socket error).
+	Status int
+	Header string
+	Body   []byte
+	Err    error
+	// Sent is when the request was written, Done when its reply (or
+	// error) was read.
+	Sent, Done time.Time
 }
 
 // Result is what one run measured. Durations are in nanoseconds in JSON.
@@ -364,8 +387,15 @@ func (s *state) read(slot int) {
 	s.mu.Lock()
 	c := s.conns[slot]
 	s.mu.Unlock()
+	var seen *capture
+	if s.cfg.Observe != nil {
+		seen = &capture{header: s.cfg.Header}
+	}
 	for {
-		status, keep, err := readResponse(c.br)
+		if seen != nil {
+			*seen = capture{header: s.cfg.Header}
+		}
+		status, keep, err := readReply(c.br, seen)
 		done := time.Now()
 		i := int(c.inflight.Swap(-1))
 		s.mu.Lock()
@@ -378,12 +408,18 @@ func (s *state) read(slot int) {
 		case err != nil && i < 0:
 			// The server closed an idle connection.
 		case err != nil || i < 0:
+			if err != nil && i >= 0 && seen != nil {
+				s.cfg.Observe(Reply{Index: i, Err: err, Sent: s.scheduled(i).Add(s.lag[i]), Done: done})
+			}
 			s.errors.Add(1)
 			s.resolve(1)
 			keep = false
 		default:
 			if status != 200 {
 				s.errStatus.Add(1)
+			}
+			if seen != nil {
+				s.cfg.Observe(Reply{Index: i, Status: status, Header: seen.value, Body: seen.body, Sent: s.scheduled(i).Add(s.lag[i]), Done: done})
 			}
 			s.latency[i] = done.Sub(s.scheduled(i))
 			for last := s.lastDone.Load(); int64(done.Sub(s.start)) > last && !s.lastDone.CompareAndSwap(last, int64(done.Sub(s.start))); last = s.lastDone.Load() {
