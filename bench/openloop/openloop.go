@@ -324,6 +324,7 @@ func (s *state) release(i int) bool {
 	if k := len(s.free); k > 0 {
 		c := s.free[k-1]
 		s.free = s.free[:k-1]
+		s.claim(c, i)
 		s.mu.Unlock()
 		s.send(c, i)
 		return true
@@ -333,12 +334,18 @@ func (s *state) release(i int) bool {
 	return true
 }
 
-// send writes request i on c, which its reader then answers for. A write
-// that fails closes c, so that its reader's read fails and counts it.
-func (s *state) send(c *conn, i int) {
-	sent := time.Now()
-	s.lag[i] = sent.Sub(s.scheduled(i))
+// claim gives request i to c, taken off the free list, while s.mu is
+// held: a reader that finds its idle connection closed by the server
+// then knows, under the same lock, whether it was still free.
+func (s *state) claim(c *conn, i int) {
+	s.lag[i] = time.Since(s.scheduled(i))
 	c.inflight.Store(int64(i))
+}
+
+// send writes request i, claimed by c, which its reader then answers for.
+// A write that fails closes c, so that its reader's read fails and counts
+// it.
+func (s *state) send(c *conn, i int) {
 	if _, err := c.c.Write(s.cfg.Requests[i%len(s.cfg.Requests)]); err != nil {
 		c.close()
 	}
@@ -354,6 +361,7 @@ func (s *state) next(c *conn) {
 	if len(s.pending) > 0 {
 		i := s.pending[0]
 		s.pending = s.pending[1:]
+		s.claim(c, i)
 		s.mu.Unlock()
 		s.send(c, i)
 		return
@@ -397,16 +405,24 @@ func (s *state) read(slot int) {
 		}
 		status, keep, err := readReply(c.br, seen)
 		done := time.Now()
-		i := int(c.inflight.Swap(-1))
 		s.mu.Lock()
 		over := s.finished
+		i := int(c.inflight.Swap(-1))
+		if err != nil && i < 0 {
+			// The server closed the connection while it was idle (a
+			// gateway reloading closes its idle keep-alive
+			// connections): nothing was claimed on it, so it is still
+			// on the free list, and must leave it before it is
+			// replaced. A request that went out on it just before is
+			// the i >= 0 case below: a failure the client sees.
+			s.dropFree(c)
+		}
 		s.mu.Unlock()
 		if over {
 			return
 		}
 		switch {
 		case err != nil && i < 0:
-			// The server closed an idle connection.
 		case err != nil || i < 0:
 			if err != nil && i >= 0 && seen != nil {
 				s.cfg.Observe(Reply{Index: i, Err: err, Sent: s.scheduled(i).Add(s.lag[i]), Done: done})
@@ -433,6 +449,16 @@ func (s *state) read(slot int) {
 			}
 		}
 		s.next(c)
+	}
+}
+
+// dropFree takes c off the free list; s.mu is held.
+func (s *state) dropFree(c *conn) {
+	for k, f := range s.free {
+		if f == c {
+			s.free = append(s.free[:k], s.free[k+1:]...)
+			return
+		}
 	}
 }
 
