@@ -111,10 +111,10 @@ func soakTable(b *strings.Builder, soaks []*SoakResult) {
 		return fmt.Sprintf("%d (%s, %s)", s.ListVersions, ms(s.ListEvery), ms(s.ListWriteMax))
 	})...)
 	t.row("`listReloadInterval`, grace", cells(func(s *SoakResult) string { return ms(s.ListReload) + ", " + ms(s.ListGrace) })...)
-	t.row("probe answers: all, decisive, needing the grace", cells(func(s *SoakResult) string {
-		return fmt.Sprintf("%d, %d, %d", s.Probes, s.Decisive, s.Graced)
+	t.row("probe answers: all, decisive, older than `listReloadInterval` allows (by at most)", cells(func(s *SoakResult) string {
+		return fmt.Sprintf("%d, %d, %d (%s)", s.Probes, s.Decisive, s.Graced, ms(s.MaxStale))
 	})...)
-	t.row("answers matching no list version in force", cells(func(s *SoakResult) string { return fmt.Sprint(s.ListMismatches.Count) })...)
+	t.row("answers older than that allows (beyond the allowance)", cells(func(s *SoakResult) string { return fmt.Sprint(s.ListMismatches.Count) })...)
 	t.row("configuration reloads (one every …), new engines, longest", cells(func(s *SoakResult) string {
 		if s.ReloadEvery == 0 {
 			return "off"

@@ -99,8 +99,11 @@ type SoakResult struct {
 	Wrong Examples
 	// Probes are the probe users' answers; Decisive those whose window
 	// held a single membership (the others match either way); Graced
-	// those that matched only thanks to ListGrace.
+	// those older than listReloadInterval allows but within the
+	// allowance (the longest list write around the send plus ListGrace),
+	// MaxStale the most any was older.
 	Probes, Decisive, Graced int64
+	MaxStale                 time.Duration
 	// ListMismatches are probe answers no list version in force could
 	// give; EpochMismatches name a configuration epoch not in force.
 	ListMismatches, EpochMismatches Examples

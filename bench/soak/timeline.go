@@ -88,3 +88,43 @@ func (tl *Timeline) Longest() time.Duration {
 	}
 	return d
 }
+
+// Staleness says how far before at the newest version for which match
+// holds stopped being in force: 0 when such a version was in force at
+// some instant of [at, to]; ok is false when none ever was.
+func (tl *Timeline) Staleness(at, to time.Time, match func(version int) bool) (stale time.Duration, ok bool) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	// The newest change that began by to: versions from there back.
+	i := sort.Search(len(tl.changes), func(i int) bool { return tl.changes[i].begin.After(to) }) - 1
+	for ; i >= 0; i-- {
+		if !match(tl.changes[i].version) {
+			continue
+		}
+		if i+1 >= len(tl.changes) {
+			return 0, true // still in force
+		}
+		end := tl.changes[i+1].end
+		if !end.Before(at) {
+			return 0, true
+		}
+		return at.Sub(end), true
+	}
+	return 0, false
+}
+
+// LongestBetween returns the longest change that began within [from, to]:
+// how slow changes were around that time (a list file's write stalls
+// when the machine's file I/O does).
+func (tl *Timeline) LongestBetween(from, to time.Time) time.Duration {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	var d time.Duration
+	i := sort.Search(len(tl.changes), func(i int) bool { return !tl.changes[i].begin.Before(from) })
+	for ; i < len(tl.changes) && !tl.changes[i].begin.After(to); i++ {
+		if took := tl.changes[i].end.Sub(tl.changes[i].begin); took > d {
+			d = took
+		}
+	}
+	return d
+}

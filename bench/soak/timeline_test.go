@@ -45,3 +45,38 @@ func TestTimelineInForce(t *testing.T) {
 		t.Errorf("empty timeline: %v", got)
 	}
 }
+
+func TestTimelineStaleness(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	var tl Timeline
+	tl.Set(1, at(0), at(10))
+	tl.Set(2, at(100), at(110))
+	tl.Set(3, at(200), at(205))
+	is := func(v int) func(int) bool { return func(x int) bool { return x == v } }
+	tests := []struct {
+		version, at, to int
+		stale           time.Duration
+		ok              bool
+	}{
+		{3, 300, 310, 0, true},                     // the current one
+		{2, 150, 160, 0, true},                     // in force then
+		{2, 205, 300, 0, true},                     // in force until 3's change ended at 205
+		{2, 255, 300, 50 * time.Millisecond, true}, // replaced 50 ms before
+		{1, 300, 300, 190 * time.Millisecond, true},
+		{4, 0, 300, 0, false}, // never
+		{3, 0, 150, 0, false}, // not yet
+	}
+	for _, tt := range tests {
+		stale, ok := tl.Staleness(at(tt.at), at(tt.to), is(tt.version))
+		if stale != tt.stale || ok != tt.ok {
+			t.Errorf("version %d at [%d, %d]: %s %v, want %s %v", tt.version, tt.at, tt.to, stale, ok, tt.stale, tt.ok)
+		}
+	}
+	if got := tl.LongestBetween(at(50), at(250)); got != 10*time.Millisecond {
+		t.Errorf("LongestBetween = %s", got)
+	}
+	if got := tl.LongestBetween(at(150), at(250)); got != 5*time.Millisecond {
+		t.Errorf("LongestBetween = %s", got)
+	}
+}

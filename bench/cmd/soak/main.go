@@ -94,7 +94,7 @@ func main() {
 	flag.IntVar(&o.conns, "c", 64, "keep-alive connections of the soak")
 	flag.DurationVar(&o.listEvery, "list-every", 100*time.Millisecond, "list file rewrite period")
 	flag.DurationVar(&o.listReload, "list-reload", 20*time.Millisecond, "the gateways' listReloadInterval")
-	flag.DurationVar(&o.listGrace, "list-grace", 25*time.Millisecond, "extra time a list change may take to show, for a reload in progress on a loaded machine (its neighbours answer from the previous list)")
+	flag.DurationVar(&o.listGrace, "list-grace", 25*time.Millisecond, "how much older than listReloadInterval allows a probe answer may be, on top of the longest list file write around its send: a reload in progress (its neighbours answer from the previous list) on a loaded machine")
 	flag.DurationVar(&o.reloadEvery, "reload-every", time.Second, "configuration reload period")
 	flag.StringVar(&o.reloads, "reloads", "caddy,traefik", "gateways whose configuration is reloaded during their soak (the list file is rewritten for all); Caddy's reloads close idle keep-alive connections, see docs/reliability.md")
 	flag.DurationVar(&o.faultDuration, "fault-d", 20*time.Second, "fault phase length per gateway")

@@ -16,17 +16,6 @@ import (
 // its connections as they fall idle after the reload returned.
 const reloadWindow = 500 * time.Millisecond
 
-// probeAnswer is one probe user's answer, checked after the run against
-// the list versions and configuration epochs in force while it was in
-// flight.
-type probeAnswer struct {
-	call       string
-	probe      int
-	listed     bool
-	epoch      int
-	sent, done time.Time
-}
-
 // soakPhase is phase 1 and 2 on one gateway: callbacks of both platforms
 // at a fixed rate, every answer checked, while the probe list file is
 // rewritten every o.listEvery and the gateway's configuration reloaded
@@ -126,7 +115,7 @@ func soakPhase(ctx context.Context, o *options, gw Gateway, work string, rate fl
 	samples := startSampler(changes, gw, 2*time.Second)
 
 	var mu sync.Mutex
-	var probes []probeAnswer
+	var probes []soak.ProbeAnswer
 	var failedAt []time.Time
 	start := time.Now()
 	run, err := openloop.Run(ctx, openloop.Config{
@@ -153,7 +142,7 @@ func soakPhase(ctx context.Context, o *options, gw Gateway, work string, rate fl
 				return
 			}
 			mu.Lock()
-			probes = append(probes, probeAnswer{call: c.Name, probe: c.Probe, listed: listed, epoch: epoch, sent: r.Sent, done: r.Done})
+			probes = append(probes, soak.ProbeAnswer{Call: c.Name, Probe: c.Probe, Listed: listed, Epoch: epoch, Sent: r.Sent, Done: r.Done})
 			mu.Unlock()
 		},
 	})
@@ -173,57 +162,9 @@ func soakPhase(ctx context.Context, o *options, gw Gateway, work string, rate fl
 		}
 	}
 	res.ListWriteMax = list.Timeline.Longest()
-	checkProbes(res, probes, &list.Timeline, &epochs)
+	res.CheckProbes(probes, &list.Timeline, &epochs)
 	if res.Memory.IdleAfter, err = idle(gw); err != nil {
 		res.ReloadErrors.Add("reading the idle gateway: " + err.Error())
 	}
 	return res
-}
-
-// checkProbes checks every probe answer: its membership must be that of
-// a list version in force at some instant between its send less the
-// reload interval, the longest write and the grace, and its answer; a
-// denial's epoch must be that of a configuration in force between its
-// send and its answer.
-func checkProbes(res *soak.SoakResult, probes []probeAnswer, lists, epochs *soak.Timeline) {
-	lag := res.ListReload + res.ListWriteMax
-	for _, p := range probes {
-		res.Probes++
-		strict := lists.InForce(p.sent.Add(-lag), p.done)
-		graced := lists.InForce(p.sent.Add(-lag-res.ListGrace), p.done)
-		matches := func(versions []int) bool {
-			for _, v := range versions {
-				if soak.Listed(v, p.probe) == p.listed {
-					return true
-				}
-			}
-			return false
-		}
-		decisive := true
-		for _, v := range graced {
-			if soak.Listed(v, p.probe) != soak.Listed(graced[0], p.probe) {
-				decisive = false
-			}
-		}
-		if decisive {
-			res.Decisive++
-		}
-		switch {
-		case !matches(graced):
-			res.ListMismatches.Add(fmt.Sprintf("%s listed=%v sent %s answered after %s; list versions in force %v", p.call, p.listed, p.sent.Format("15:04:05.000"), p.done.Sub(p.sent).Round(time.Microsecond), graced))
-		case !matches(strict):
-			res.Graced++
-		}
-		if !p.listed {
-			continue
-		}
-		in := epochs.InForce(p.sent, p.done)
-		found := false
-		for _, e := range in {
-			found = found || e == p.epoch
-		}
-		if !found {
-			res.EpochMismatches.Add(fmt.Sprintf("%s epoch %d sent %s answered after %s; epochs in force %v", p.call, p.epoch, p.sent.Format("15:04:05.000"), p.done.Sub(p.sent).Round(time.Microsecond), in))
-		}
-	}
 }
