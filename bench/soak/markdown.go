@@ -102,7 +102,7 @@ func soakTable(b *strings.Builder, soaks []*SoakResult) {
 	t.row("callbacks answered / scheduled", cells(func(s *SoakResult) string {
 		return fmt.Sprintf("%d / %d", s.Client.Completed, s.Client.Scheduled)
 	})...)
-	t.row("failed (of which sent during a reload), never sent, not 200", cells(func(s *SoakResult) string {
+	t.row("failed (of which sent during a reload or within 0.5 s after it), never sent, not 200", cells(func(s *SoakResult) string {
 		return fmt.Sprintf("%d (%d), %d, %d", s.Client.Errors, s.FailedAtReload, s.Client.Dropped, s.Client.NonOK)
 	})...)
 	t.row("wrong answers", cells(func(s *SoakResult) string { return fmt.Sprint(s.Wrong.Count) })...)
@@ -177,8 +177,12 @@ func faultTable(b *strings.Builder, faults []*FaultResult) {
 	t.row("forward deadline", cells(func(f *FaultResult) string { return ms(f.Deadline) })...)
 	t.row("latency p50 / p99 / p99.9 / max, send → answer", cells(func(f *FaultResult) string { return pct(f.Latency) })...)
 	t.row("fallbacks only", cells(func(f *FaultResult) string { return pct(f.FallbackLatency) })...)
-	t.row("answers after the deadline; after the platform's budget", cells(func(f *FaultResult) string {
-		return fmt.Sprintf("%d; %d", f.OverDeadline, f.OverBudget)
+	t.row("answers after the deadline (by at most); after the platform's budget", cells(func(f *FaultResult) string {
+		over := time.Duration(0)
+		if f.Latency.Max > f.Deadline {
+			over = f.Latency.Max - f.Deadline
+		}
+		return fmt.Sprintf("%d (%s); %d", f.OverDeadline, ms(over), f.OverBudget)
 	})...)
 	t.row("verdict", cells(func(f *FaultResult) string { return verdict(f.Failures()) })...)
 	for _, f := range faults {

@@ -111,14 +111,15 @@ func main() {
 	flag.DurationVar(&o.retryMin, "retry-min", 100*time.Millisecond, "delivery.retryMin")
 	flag.DurationVar(&o.retryMax, "retry-max", 2*time.Second, "delivery.retryMax")
 	flag.DurationVar(&o.deliveryWait, "delivery-wait", 3*time.Minute, "how long to wait for the spool to drain")
-	flag.BoolVar(&o.quick, "quick", false, "smoke run: 10 s soaks at lower rates, 8 s of faults, 1,000 deliveries")
+	flag.BoolVar(&o.quick, "quick", false, "smoke run: 10 s soaks at lower rates, 8 s of faults, 1,000 deliveries, faults and flaps more often")
 	flag.StringVar(&o.out, "out", "", "also write the report to this file")
 	flag.BoolVar(&o.doc, "doc", false, "rewrite the generated section of docs/reliability.md with the report")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (logs, spool) and print its path")
 	flag.Parse()
 	if o.quick {
 		o.soakDuration, o.caddyRate, o.traefikRate = 10*time.Second, 500, 200
-		o.faultDuration, o.deliveries, o.deliveryRate = 8*time.Second, 1000, 200
+		o.faultDuration, o.faultUp, o.faultDown = 8*time.Second, 1500*time.Millisecond, time.Second
+		o.deliveries, o.deliveryRate = 1000, 200
 		o.flapUp, o.flapDown = 1500*time.Millisecond, time.Second
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
