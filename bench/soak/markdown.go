@@ -99,6 +99,7 @@ func soakTable(b *strings.Builder, soaks []*SoakResult) {
 		return fmt.Sprintf("%.0f/s × %s, %d", s.Rate, s.Duration, s.Connections)
 	})...)
 	t.row("load average before → after (1, 5, 15 min)", cells(func(s *SoakResult) string { return s.LoadBefore + " → " + s.LoadAfter })...)
+	t.row("machine: latest wake-up of a 5 ms sleep", cells(func(s *SoakResult) string { return ms(s.MaxLag) + " late" })...)
 	t.row("callbacks answered / scheduled", cells(func(s *SoakResult) string {
 		return fmt.Sprintf("%d / %d", s.Client.Completed, s.Client.Scheduled)
 	})...)
@@ -164,6 +165,7 @@ func faultTable(b *strings.Builder, faults []*FaultResult) {
 		return fmt.Sprintf("%.0f/s × %s, %d", f.Rate, f.Duration, f.Connections)
 	})...)
 	t.row("load average before → after", cells(func(f *FaultResult) string { return f.LoadBefore + " → " + f.LoadAfter })...)
+	t.row("machine: latest wake-up of a 5 ms sleep", cells(func(f *FaultResult) string { return ms(f.MaxLag) + " late" })...)
 	t.row("business service killed, restarted, frozen", cells(func(f *FaultResult) string {
 		return fmt.Sprintf("%d, %d, %d times", f.Kills, f.Restarts, f.Freezes)
 	})...)

@@ -24,17 +24,19 @@ type ProbeAnswer struct {
 // a list version in force at some instant between its send less
 // listReloadInterval and its answer — a version is in force from the
 // start of its own write to the end of the next one's — or at most an
-// allowance earlier: the longest write of the list file around the send
-// (the gateway reads the file through the same stalls of the machine's
-// file I/O, and its neighbours answer from the previous list while one
-// callback reloads it) plus the grace. A denial's epoch must be that of a
-// configuration in force between its send and its answer.
-func (res *SoakResult) CheckProbes(probes []ProbeAnswer, lists, epochs *Timeline) {
+// allowance earlier. Callbacks that arrive while one of them reloads the
+// list answer from the previous list, and on a loaded machine a reload
+// waits for the disk and for a CPU: the allowance is the longest write of
+// the list file around the send (the same file I/O stalls), plus the
+// latest wake-up of lag around the send (the same CPU waits), plus the
+// grace. A denial's epoch must be that of a configuration in force
+// between its send and its answer.
+func (res *SoakResult) CheckProbes(probes []ProbeAnswer, lists, epochs *Timeline, lag *LagMonitor) {
 	for _, p := range probes {
 		res.Probes++
 		member := func(v int) bool { return Listed(v, p.Probe) == p.Listed }
 		at := p.Sent.Add(-res.ListReload)
-		allow := lists.LongestBetween(p.Sent.Add(-time.Second), p.Done) + res.ListGrace
+		allow := lists.LongestBetween(p.Sent.Add(-time.Second), p.Done) + lag.MaxBetween(p.Sent.Add(-time.Second), p.Done) + res.ListGrace
 		stale, ok := lists.Staleness(at, p.Done, member)
 		versions := lists.InForce(at.Add(-allow), p.Done)
 		decisive := true
@@ -48,8 +50,12 @@ func (res *SoakResult) CheckProbes(probes []ProbeAnswer, lists, epochs *Timeline
 		}
 		switch {
 		case !ok || stale > allow:
-			res.ListMismatches.Add(fmt.Sprintf("%s listed=%v sent %s answered after %s: %s older than listReloadInterval allows (allowance %s); versions in force %v",
-				p.Call, p.Listed, p.Sent.Format("15:04:05.000"), p.Done.Sub(p.Sent).Round(time.Microsecond), stale.Round(time.Microsecond), allow.Round(time.Microsecond), versions))
+			since := "no configuration change before"
+			if end, ok := epochs.LastEnd(p.Sent); ok {
+				since = "the last configuration change ended " + p.Sent.Sub(end).Round(time.Millisecond).String() + " before"
+			}
+			res.ListMismatches.Add(fmt.Sprintf("%s listed=%v sent %s answered after %s: %s older than listReloadInterval allows (allowance %s); versions in force %v; %s",
+				p.Call, p.Listed, p.Sent.Format("15:04:05.000"), p.Done.Sub(p.Sent).Round(time.Microsecond), stale.Round(time.Microsecond), allow.Round(time.Microsecond), versions, since))
 		case stale > 0:
 			res.Graced++
 			if stale > res.MaxStale {

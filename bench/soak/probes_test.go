@@ -26,6 +26,8 @@ func TestCheckProbes(t *testing.T) {
 	denial := func(epoch, sent int) ProbeAnswer {
 		return ProbeAnswer{Call: "openim-probe-2", Probe: 2, Listed: true, Epoch: epoch, Sent: at(sent), Done: at(sent + 2)}
 	}
+	// A machine that woke every sleeper on time.
+	idle := &LagMonitor{}
 	tests := []struct {
 		name                         string
 		p                            ProbeAnswer
@@ -43,7 +45,7 @@ func TestCheckProbes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		res := &SoakResult{ListReload: 20 * time.Millisecond, ListGrace: 25 * time.Millisecond}
-		res.CheckProbes([]ProbeAnswer{tt.p}, &lists, &epochs)
+		res.CheckProbes([]ProbeAnswer{tt.p}, &lists, &epochs, idle)
 		if res.Probes != 1 || res.Graced != tt.graced || res.ListMismatches.Count != tt.list || res.EpochMismatches.Count != tt.epoch {
 			t.Errorf("%s: graced %d, list mismatches %d %v, epoch mismatches %d %v", tt.name, res.Graced, res.ListMismatches.Count, res.ListMismatches.First, res.EpochMismatches.Count, res.EpochMismatches.First)
 		}
@@ -52,6 +54,27 @@ func TestCheckProbes(t *testing.T) {
 		}
 		if tt.list == 1 && !strings.Contains(res.ListMismatches.First[0], "older than listReloadInterval allows") {
 			t.Errorf("%s: %v", tt.name, res.ListMismatches.First)
+		}
+	}
+}
+
+// TestCheckProbesAllowsMachineLag: an answer from the previous version
+// 40 ms older than listReloadInterval allows fails on a machine that woke
+// sleepers on time, and passes when a wake-up around its send was 50 ms
+// late.
+func TestCheckProbesAllowsMachineLag(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	var lists, epochs Timeline
+	lists.Set(1, at(0), at(1))
+	lists.Set(2, at(100), at(101))
+	late := ProbeAnswer{Call: "tencent-probe-0", Probe: 0, Listed: true, Sent: at(161), Done: at(162)}
+	for _, lag := range []time.Duration{0, 50 * time.Millisecond} {
+		m := &LagMonitor{at: []time.Time{at(150)}, lag: []time.Duration{lag}}
+		res := &SoakResult{ListReload: 20 * time.Millisecond}
+		res.CheckProbes([]ProbeAnswer{late}, &lists, &epochs, m)
+		if (res.ListMismatches.Count == 1) != (lag == 0) || (res.Graced == 1) != (lag > 0) {
+			t.Errorf("lag %s: mismatches %d, graced %d", lag, res.ListMismatches.Count, res.Graced)
 		}
 	}
 }

@@ -104,6 +104,9 @@ type SoakResult struct {
 	// MaxStale the most any was older.
 	Probes, Decisive, Graced int64
 	MaxStale                 time.Duration
+	// MaxLag is the latest a goroutine sleeping briefly was woken during
+	// the phase: how long the machine made a runnable process wait.
+	MaxLag time.Duration
 	// ListMismatches are probe answers no list version in force could
 	// give; EpochMismatches name a configuration epoch not in force.
 	ListMismatches, EpochMismatches Examples
@@ -167,6 +170,9 @@ type FaultResult struct {
 	OverDeadline, OverBudget int64
 	Kills, Restarts, Freezes int
 	FaultErrors              Examples
+	// MaxLag is the latest a goroutine sleeping briefly was woken during
+	// the phase.
+	MaxLag time.Duration
 }
 
 // Failures lists what failed.

@@ -128,3 +128,16 @@ func (tl *Timeline) LongestBetween(from, to time.Time) time.Duration {
 	}
 	return d
 }
+
+// LastEnd returns when the newest change that ended by t ended; ok is
+// false when none had.
+func (tl *Timeline) LastEnd(t time.Time) (end time.Time, ok bool) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	for i := len(tl.changes) - 1; i >= 0; i-- {
+		if !tl.changes[i].end.After(t) {
+			return tl.changes[i].end, true
+		}
+	}
+	return time.Time{}, false
+}

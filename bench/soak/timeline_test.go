@@ -73,6 +73,12 @@ func TestTimelineStaleness(t *testing.T) {
 			t.Errorf("version %d at [%d, %d]: %s %v, want %s %v", tt.version, tt.at, tt.to, stale, ok, tt.stale, tt.ok)
 		}
 	}
+	if end, ok := tl.LastEnd(at(150)); !ok || !end.Equal(at(110)) {
+		t.Errorf("LastEnd(150) = %v %v", end, ok)
+	}
+	if _, ok := tl.LastEnd(at(5)); ok {
+		t.Error("LastEnd before any change ended")
+	}
 	if got := tl.LongestBetween(at(50), at(250)); got != 10*time.Millisecond {
 		t.Errorf("LongestBetween = %s", got)
 	}

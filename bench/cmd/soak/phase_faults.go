@@ -84,6 +84,7 @@ func faultsPhase(ctx context.Context, o *options, gw Gateway, work, upstreamBin 
 		defer wg.Done()
 		injectFaults(faults, o, svc, res)
 	}()
+	lag := soak.StartLagMonitor(faults, lagPeriod)
 	var latency, fallbackLatency soak.Durations
 	var mu sync.Mutex
 	run, err := openloop.Run(ctx, openloop.Config{
@@ -119,6 +120,8 @@ func faultsPhase(ctx context.Context, o *options, gw Gateway, work, upstreamBin 
 	})
 	stopFaults()
 	wg.Wait()
+	lag.Wait()
+	res.MaxLag = lag.Max()
 	if err != nil {
 		res.FaultErrors.Add("load generator: " + err.Error())
 	}

@@ -11,6 +11,9 @@ import (
 	"github.com/imgate/imgate/bench/soak"
 )
 
+// lagPeriod is the sleep of the machine's lag monitor.
+const lagPeriod = 5 * time.Millisecond
+
 // reloadWindow is how long after a reload returned a failed callback
 // still counts as sent during it: Caddy's old configuration keeps closing
 // its connections as they fall idle after the reload returned.
@@ -113,6 +116,7 @@ func soakPhase(ctx context.Context, o *options, gw Gateway, work string, rate fl
 		}
 	}()
 	samples := startSampler(changes, gw, 2*time.Second)
+	lag := soak.StartLagMonitor(changes, lagPeriod)
 
 	var mu sync.Mutex
 	var probes []soak.ProbeAnswer
@@ -148,6 +152,8 @@ func soakPhase(ctx context.Context, o *options, gw Gateway, work string, rate fl
 	})
 	stopChanges()
 	wg.Wait()
+	lag.Wait()
+	res.MaxLag = lag.Max()
 	samples.result(&res.Memory, start, o.soakDuration)
 	if err != nil {
 		res.ReloadErrors.Add("load generator: " + err.Error())
@@ -162,7 +168,7 @@ func soakPhase(ctx context.Context, o *options, gw Gateway, work string, rate fl
 		}
 	}
 	res.ListWriteMax = list.Timeline.Longest()
-	res.CheckProbes(probes, &list.Timeline, &epochs)
+	res.CheckProbes(probes, &list.Timeline, &epochs, lag)
 	if res.Memory.IdleAfter, err = idle(gw); err != nil {
 		res.ReloadErrors.Add("reading the idle gateway: " + err.Error())
 	}
