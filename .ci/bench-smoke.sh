@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 go vet ./bench/...
 go test ./bench/...
 BENCH_QUICK=1 bench/run.sh
-# The soak and fault run, shortened (about 45 s): Caddy only, its
+# The soak and fault run, shortened (under a minute): Caddy only, its
 # configuration not reloaded (a Caddy reload closes idle keep-alive
 # connections, which the full run reports; see docs/reliability.md).
 bench/soak.sh -quick -gateways caddy -reloads none
