@@ -14,10 +14,14 @@ import (
 // picked up lazily: at most once per reload interval a lookup stats the file
 // and, when its size or modification time changed, reloads it before
 // answering and swaps the new set in atomically, so the callback that finds
-// the change already sees the new list. Only one caller loads at a time;
-// callbacks arriving meanwhile answer from the previous set instead of
-// waiting. A file that fails to load keeps the last good set. No goroutine
-// is involved, so Traefik's repeated New calls cannot leak any.
+// the change already sees the new list. Only one caller checks and loads
+// at a time; callbacks arriving meanwhile answer from the previous set
+// instead of waiting — unless the file was last examined more than twice
+// the interval before (a list just built with a new configuration, or one
+// unused for a while): then they wait for that check, so that no callback
+// answers from a set older than that. A file that fails to load keeps the
+// last good set. No goroutine is involved, so Traefik's repeated New calls
+// cannot leak any.
 type List struct {
 	name     string
 	inline   []string
@@ -26,7 +30,11 @@ type List struct {
 
 	current   atomic.Value // *idSet
 	nextCheck atomic.Int64
-	loading   atomic.Int64
+	// checked is when the file was last examined (unix nanoseconds), by a
+	// check that found it unchanged or by a load, failed or not.
+	checked atomic.Int64
+	// loadMu is held by the one caller checking and loading the file.
+	loadMu sync.Mutex
 
 	mu      sync.Mutex // guards modTime, size, lastErr
 	modTime time.Time
@@ -66,12 +74,13 @@ func (l *List) LastError() error {
 	return l.lastErr
 }
 
-// refreshLists checks every list file whose interval has passed; the
-// engine calls it once per decision, so a lookup itself costs one map
-// access (and no clock or atomic read per id under Yaegi).
+// refreshLists checks every list file whose interval has passed, or whose
+// set is too old to answer from (see checkList); the engine calls it once
+// per decision, so a lookup itself costs one map access (and no clock or
+// atomic read per id under Yaegi).
 func refreshLists(fileLists []*List, now int64) {
 	for _, l := range fileLists {
-		if now >= l.nextCheck.Load() {
+		if now >= l.nextCheck.Load() || now-l.checked.Load() > 2*l.interval {
 			checkList(l, now)
 		}
 	}
@@ -79,26 +88,49 @@ func refreshLists(fileLists []*List, now int64) {
 
 // checkList stats the file if its check is due and, when the file changed,
 // reloads it on the caller's goroutine unless another caller is already
-// loading it.
+// checking it. A caller that finds the set too old to answer from — the
+// file last examined more than twice the interval ago, e.g. a list loaded
+// while a configuration was being built, long before its first callback —
+// waits for the check under way, or makes it itself.
 func checkList(l *List, now int64) {
 	next := l.nextCheck.Load()
-	if now < next || !l.nextCheck.CompareAndSwap(next, now+l.interval) {
+	due := now >= next && l.nextCheck.CompareAndSwap(next, now+l.interval)
+	if due && l.loadMu.TryLock() {
+		defer l.loadMu.Unlock()
+		examine(l, now)
 		return
 	}
+	if now-l.checked.Load() <= 2*l.interval {
+		return
+	}
+	l.loadMu.Lock()
+	defer l.loadMu.Unlock()
+	// The check waited for may have examined the file meanwhile.
+	if now-l.checked.Load() > 2*l.interval {
+		examine(l, now)
+	}
+}
+
+// examine stats the file and reloads it when it changed; the caller holds
+// loadMu.
+func examine(l *List, now int64) {
 	fi, err := os.Stat(l.file)
 	l.mu.Lock()
 	changed := err != nil || !fi.ModTime().Equal(l.modTime) || fi.Size() != l.size
 	l.mu.Unlock()
-	if !changed || !l.loading.CompareAndSwap(0, 1) {
+	if !changed {
+		l.checked.Store(now)
 		return
 	}
-	defer l.loading.Store(0)
 	// Reload records its error in LastError and keeps the last good set.
 	_ = l.Reload()
 }
 
 // Reload reads the file now. On error the previous set stays in use.
 func (l *List) Reload() error {
+	// Examined, whatever comes of it: a broken file is not read again by
+	// every callback, only once per interval.
+	l.checked.Store(l.now().UnixNano())
 	fi, err := os.Stat(l.file)
 	var data []byte
 	if err == nil {

@@ -38,6 +38,20 @@ func (c *conn) close() { c.c.Close() }
 
 // readResponse reads one reply and discards its body.
 func readResponse(br *bufio.Reader) (status int, keep bool, err error) {
+	return readReply(br, nil)
+}
+
+// capture collects what an observer sees of a reply: the value of one
+// header and the body.
+type capture struct {
+	header string // the header's name; "" for none
+	value  string
+	body   []byte
+}
+
+// readReply reads one reply; with c it keeps the body and c.header's
+// value, without it it discards them.
+func readReply(br *bufio.Reader, c *capture) (status int, keep bool, err error) {
 	line, err := br.ReadSlice('\n')
 	if err != nil {
 		return 0, false, err
@@ -78,23 +92,39 @@ func readResponse(br *bufio.Reader) (status int, keep bool, err error) {
 				keep = true
 			}
 		}
+		if c != nil && c.header != "" && bytes.EqualFold(name, []byte(c.header)) {
+			c.value = string(value)
+		}
 	}
 	switch {
 	case status < 200 || status == 204 || status == 304:
 		return status, keep, nil
 	case chunked:
-		return status, keep, discardChunked(br)
+		return status, keep, discardChunked(br, c)
+	case length >= 0 && c != nil:
+		c.body = make([]byte, length)
+		_, err = io.ReadFull(br, c.body)
+		return status, keep, err
 	case length >= 0:
 		_, err = br.Discard(int(length))
 		return status, keep, err
 	}
 	// No framing: the body runs to the end of the connection.
-	_, err = io.Copy(io.Discard, br)
+	sink := io.Discard
+	var buf bytes.Buffer
+	if c != nil {
+		sink = &buf
+	}
+	_, err = io.Copy(sink, br)
+	if c != nil {
+		c.body = buf.Bytes()
+	}
 	return status, false, err
 }
 
-// discardChunked skips a chunked body and its trailers.
-func discardChunked(br *bufio.Reader) error {
+// discardChunked skips a chunked body and its trailers, keeping the body
+// in c when c is set.
+func discardChunked(br *bufio.Reader, c *capture) error {
 	for {
 		line, err := br.ReadSlice('\n')
 		if err != nil {
@@ -110,6 +140,14 @@ func discardChunked(br *bufio.Reader) error {
 		}
 		if n == 0 {
 			break
+		}
+		if c != nil {
+			chunk := make([]byte, n+2)
+			if _, err := io.ReadFull(br, chunk); err != nil {
+				return err
+			}
+			c.body = append(c.body, chunk[:n]...)
+			continue
 		}
 		if _, err := br.Discard(int(n) + 2); err != nil {
 			return err

@@ -47,3 +47,25 @@ func TestReadResponseMalformed(t *testing.T) {
 		t.Error("a truncated body read without error")
 	}
 }
+
+func TestReadReplyCaptures(t *testing.T) {
+	tests := []struct {
+		name, raw, value, body string
+	}{
+		{"content-length", "HTTP/1.1 200 OK\r\nX-Imgate-Decision: deny; rule=r\r\nContent-Length: 2\r\n\r\n{}NEXT", "deny; rule=r", "{}"},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nx-imgate-decision: ack\r\n\r\n2\r\n{}\r\n3\r\nabc\r\n0\r\n\r\nNEXT", "ack", "{}abc"},
+		{"no header", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcNEXT", "", "abc"},
+		{"to end of stream", "HTTP/1.1 200 OK\r\n\r\nbody", "", "body"},
+	}
+	for _, tt := range tests {
+		br := bufio.NewReader(strings.NewReader(tt.raw))
+		c := &capture{header: "X-Imgate-Decision"}
+		status, _, err := readReply(br, c)
+		if err != nil || status != 200 || c.value != tt.value || string(c.body) != tt.body {
+			t.Errorf("%s: got %d %q %q err=%v", tt.name, status, c.value, c.body, err)
+		}
+		if rest, _ := br.ReadString(0); tt.name != "to end of stream" && rest != "NEXT" {
+			t.Errorf("%s: left %q", tt.name, rest)
+		}
+	}
+}

@@ -38,6 +38,29 @@ type Config struct {
 	// requests still queued or in flight; then the queued ones are dropped
 	// and the unanswered ones count as errors. Default 5s.
 	Drain time.Duration
+	// Observe, when set, is called with the outcome of every request sent,
+	// on the goroutine that read it (keep it quick): the reply's status,
+	// the value of Header and the body, or the error. Without it, replies
+	// are discarded unread, as the benchmark's latency runs need.
+	Observe func(Reply)
+	// Header names the response header Reply.Header carries.
+	Header string
+}
+
+// Reply is what Observe sees of one request.
+type Reply struct {
+	// Index is the request's number in the schedule; it was
+	// Requests[Index % len(Requests)].
+	Index int
+	// Status, Header (the value of Config.Header) and Body of the reply;
+	// Err instead when the request got no reply (a socket error).
+	Status int
+	Header string
+	Body   []byte
+	Err    error
+	// Sent is when the request was written, Done when its reply (or
+	// error) was read.
+	Sent, Done time.Time
 }
 
 // Result is what one run measured. Durations are in nanoseconds in JSON.
@@ -301,6 +324,7 @@ func (s *state) release(i int) bool {
 	if k := len(s.free); k > 0 {
 		c := s.free[k-1]
 		s.free = s.free[:k-1]
+		s.claim(c, i)
 		s.mu.Unlock()
 		s.send(c, i)
 		return true
@@ -310,12 +334,18 @@ func (s *state) release(i int) bool {
 	return true
 }
 
-// send writes request i on c, which its reader then answers for. A write
-// that fails closes c, so that its reader's read fails and counts it.
-func (s *state) send(c *conn, i int) {
-	sent := time.Now()
-	s.lag[i] = sent.Sub(s.scheduled(i))
+// claim gives request i to c, taken off the free list, while s.mu is
+// held: a reader that finds its idle connection closed by the server
+// then knows, under the same lock, whether it was still free.
+func (s *state) claim(c *conn, i int) {
+	s.lag[i] = time.Since(s.scheduled(i))
 	c.inflight.Store(int64(i))
+}
+
+// send writes request i, claimed by c, which its reader then answers for.
+// A write that fails closes c, so that its reader's read fails and counts
+// it.
+func (s *state) send(c *conn, i int) {
 	if _, err := c.c.Write(s.cfg.Requests[i%len(s.cfg.Requests)]); err != nil {
 		c.close()
 	}
@@ -331,6 +361,7 @@ func (s *state) next(c *conn) {
 	if len(s.pending) > 0 {
 		i := s.pending[0]
 		s.pending = s.pending[1:]
+		s.claim(c, i)
 		s.mu.Unlock()
 		s.send(c, i)
 		return
@@ -364,26 +395,47 @@ func (s *state) read(slot int) {
 	s.mu.Lock()
 	c := s.conns[slot]
 	s.mu.Unlock()
+	var seen *capture
+	if s.cfg.Observe != nil {
+		seen = &capture{header: s.cfg.Header}
+	}
 	for {
-		status, keep, err := readResponse(c.br)
+		if seen != nil {
+			*seen = capture{header: s.cfg.Header}
+		}
+		status, keep, err := readReply(c.br, seen)
 		done := time.Now()
-		i := int(c.inflight.Swap(-1))
 		s.mu.Lock()
 		over := s.finished
+		i := int(c.inflight.Swap(-1))
+		if err != nil && i < 0 {
+			// The server closed the connection while it was idle (a
+			// gateway reloading closes its idle keep-alive
+			// connections): nothing was claimed on it, so it is still
+			// on the free list, and must leave it before it is
+			// replaced. A request that went out on it just before is
+			// the i >= 0 case below: a failure the client sees.
+			s.dropFree(c)
+		}
 		s.mu.Unlock()
 		if over {
 			return
 		}
 		switch {
 		case err != nil && i < 0:
-			// The server closed an idle connection.
 		case err != nil || i < 0:
+			if err != nil && i >= 0 && seen != nil {
+				s.cfg.Observe(Reply{Index: i, Err: err, Sent: s.scheduled(i).Add(s.lag[i]), Done: done})
+			}
 			s.errors.Add(1)
 			s.resolve(1)
 			keep = false
 		default:
 			if status != 200 {
 				s.errStatus.Add(1)
+			}
+			if seen != nil {
+				s.cfg.Observe(Reply{Index: i, Status: status, Header: seen.value, Body: seen.body, Sent: s.scheduled(i).Add(s.lag[i]), Done: done})
 			}
 			s.latency[i] = done.Sub(s.scheduled(i))
 			for last := s.lastDone.Load(); int64(done.Sub(s.start)) > last && !s.lastDone.CompareAndSwap(last, int64(done.Sub(s.start))); last = s.lastDone.Load() {
@@ -397,6 +449,16 @@ func (s *state) read(slot int) {
 			}
 		}
 		s.next(c)
+	}
+}
+
+// dropFree takes c off the free list; s.mu is held.
+func (s *state) dropFree(c *conn) {
+	for k, f := range s.free {
+		if f == c {
+			s.free = append(s.free[:k], s.free[k+1:]...)
+			return
+		}
 	}
 }
 

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -176,5 +178,69 @@ func TestPercentile(t *testing.T) {
 	}
 	if percentile(nil, 0.99) != 0 {
 		t.Error("percentile of nothing")
+	}
+}
+
+// TestRunObserves: with Observe, every request's reply reaches it once,
+// with its index, the named header, the body and its send and read times.
+func TestRunObserves(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Imgate-Decision", "allow; rule=default")
+		w.Write([]byte(r.URL.Query().Get("n")))
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	reqs := Prepare(addr, []plan.Request{{Target: "/x?n=0", Body: []byte("{}")}, {Target: "/x?n=1", Body: []byte("{}")}}, "", "")
+	var mu sync.Mutex
+	seen := map[int]Reply{}
+	res, err := Run(context.Background(), Config{
+		Addr: addr, Requests: reqs, Rate: 400, Duration: 250 * time.Millisecond, Connections: 3,
+		Header: "X-Imgate-Decision",
+		Observe: func(r Reply) {
+			mu.Lock()
+			defer mu.Unlock()
+			if _, dup := seen[r.Index]; dup {
+				t.Errorf("request %d observed twice", r.Index)
+			}
+			seen[r.Index] = r
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed != 100 || len(seen) != 100 {
+		t.Fatalf("completed %d, observed %d, want 100", res.Completed, len(seen))
+	}
+	for i, r := range seen {
+		if r.Err != nil || r.Status != 200 || r.Header != "allow; rule=default" || string(r.Body) != strconv.Itoa(i%2) || r.Sent.IsZero() || r.Done.Before(r.Sent) {
+			t.Errorf("request %d: %+v", i, r)
+		}
+	}
+}
+
+// TestRunServerClosesIdleConnections: a server that closes connections
+// idle for 2 ms, as a gateway closes its idle keep-alive connections on a
+// reload, under a load that keeps two or three of four connections busy
+// at times. The client notices each close and never hands a closed
+// connection out again; without that, the closed ones pile up on the free
+// list and every request sent on one fails. Only a request sent just as
+// the server closes its connection may fail, so a few are allowed on a
+// busy machine.
+func TestRunServerClosesIdleConnections(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(15 * time.Millisecond)
+		w.Write([]byte("{}"))
+	}))
+	srv.Config.IdleTimeout = 2 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	addr, reqs := target(srv)
+	res, err := Run(context.Background(), Config{Addr: addr, Requests: reqs, Rate: 100, Duration: 2 * time.Second, Connections: 4,
+		Observe: func(Reply) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Scheduled != 200 || res.Completed+res.Errors+res.Dropped != 200 || res.Errors+res.Dropped > 10 {
+		t.Fatalf("result %+v: requests sent on connections the server had closed", res)
 	}
 }

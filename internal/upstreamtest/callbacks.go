@@ -47,19 +47,30 @@ func BeforeCallback(platform string) Callback {
 // answer.
 func AfterCallback(platform string) Callback {
 	if platform == "tencent" {
+		return MemberJoined(platform, "@TGS#grp1", "alice", "1")
+	}
+	return MemberJoined(platform, "g1", "alice", "1")
+}
+
+// MemberJoined is the member-joined notification of user in group, the
+// OpenIM one with operationID "op-after-<op>": callbacks with different
+// users (or operations) have different bodies, so a durable spool
+// delivers each of them rather than taking one for a retry of another.
+func MemberJoined(platform, group, user, op string) Callback {
+	if platform == "tencent" {
 		return Callback{
 			Platform: platform,
 			Target:   "/im?SdkAppid=1400000001&CallbackCommand=Group.CallbackAfterNewMemberJoin&contenttype=json&ClientIP=10.1.2.3&OptPlatform=Android",
-			Body:     `{"CallbackCommand":"Group.CallbackAfterNewMemberJoin","GroupId":"@TGS#grp1","Type":"Public","JoinType":"Apply","Operator_Account":"alice","NewMemberList":[{"Member_Account":"alice"}],"EventTime":1670574414123}`,
-			Event:    "group.member.joined", Command: "Group.CallbackAfterNewMemberJoin", Group: "@TGS#grp1", Actor: "alice",
+			Body:     `{"CallbackCommand":"Group.CallbackAfterNewMemberJoin","GroupId":"` + group + `","Type":"Public","JoinType":"Apply","Operator_Account":"` + user + `","NewMemberList":[{"Member_Account":"` + user + `"}],"EventTime":1670574414123}`,
+			Event:    "group.member.joined", Command: "Group.CallbackAfterNewMemberJoin", Group: group, Actor: user,
 		}
 	}
 	return Callback{
 		Platform: platform,
 		Target:   "/openim/callbackAfterJoinGroupCommand",
-		Header:   map[string]string{"operationID": "op-after-1"},
-		Body:     `{"callbackCommand":"callbackAfterJoinGroupCommand","operationID":"op-after-1","groupID":"g1","groupType":2,"userID":"alice","joinSource":3}` + "\n",
-		Event:    "group.member.joined", Command: "callbackAfterJoinGroupCommand", Group: "g1", Actor: "alice",
+		Header:   map[string]string{"operationID": "op-after-" + op},
+		Body:     `{"callbackCommand":"callbackAfterJoinGroupCommand","operationID":"op-after-` + op + `","groupID":"` + group + `","groupType":2,"userID":"` + user + `","joinSource":3}` + "\n",
+		Event:    "group.member.joined", Command: "callbackAfterJoinGroupCommand", Group: group, Actor: user,
 	}
 }
 

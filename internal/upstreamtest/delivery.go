@@ -1,10 +1,12 @@
 package upstreamtest
 
 import (
+	"errors"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Delivery headers as imgate sends them (core.HeaderDeliveryID and
@@ -17,28 +19,59 @@ const (
 
 // DeliveryService is a real loopback business service for durable
 // delivery: it records every delivery attempt, answers 503 while Down and
-// 500 while Failing, and accepts each delivery id once, as a service
-// deduplicating on X-Imgate-Delivery-Id does.
+// 500 while Failing, refuses connections while Unreachable, and accepts
+// each delivery id once, as a service deduplicating on
+// X-Imgate-Delivery-Id does: a delivery id it already accepted is answered
+// 2xx again but not taken a second time (Accepted counts both).
 type DeliveryService struct {
 	URL string
 
-	srv     *httptest.Server
+	addr    string
 	down    atomic.Bool
 	failing atomic.Bool
 
-	mu       sync.Mutex
-	attempts int
-	accepted map[string]int
-	order    []string
-	byID     map[string][]string
+	// srvMu guards srv, the server while reachable (nil while not).
+	srvMu sync.Mutex
+	srv   *http.Server
+
+	mu         sync.Mutex
+	attempts   int
+	accepted   map[string]int
+	order      []string
+	byID       map[string][]string
+	deliveries []Delivery
 }
+
+// Delivery is one delivery id the service took, the first time it came.
+type Delivery struct {
+	ID, Platform, Group, Actor string
+	// At is when the service accepted it.
+	At time.Time
+}
+
+// errRelisten reports that the service could not listen on its port
+// again.
+var errRelisten = errors.New("delivery service cannot listen again")
 
 // StartDeliveryService runs a DeliveryService on a loopback port.
 func StartDeliveryService() *DeliveryService {
-	d := &DeliveryService{accepted: map[string]int{}, byID: map[string][]string{}}
-	d.srv = httptest.NewServer(http.HandlerFunc(d.serve))
-	d.URL = d.srv.URL
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic("upstreamtest: delivery service: " + err.Error())
+	}
+	d := &DeliveryService{accepted: map[string]int{}, byID: map[string][]string{}, addr: l.Addr().String()}
+	d.URL = "http://" + d.addr
+	d.serveOn(l)
 	return d
+}
+
+// serveOn starts a server on l.
+func (d *DeliveryService) serveOn(l net.Listener) {
+	srv := &http.Server{Handler: http.HandlerFunc(d.serve), ReadHeaderTimeout: 10 * time.Second}
+	d.srvMu.Lock()
+	d.srv = srv
+	d.srvMu.Unlock()
+	go func() { _ = srv.Serve(l) }()
 }
 
 func (d *DeliveryService) serve(w http.ResponseWriter, r *http.Request) {
@@ -57,6 +90,12 @@ func (d *DeliveryService) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	d.accepted[id]++
 	d.order = append(d.order, r.Header.Get("X-Imgate-Group")+"/"+r.Header.Get("X-Imgate-Actor"))
+	if d.accepted[id] == 1 {
+		d.deliveries = append(d.deliveries, Delivery{
+			ID: id, Platform: r.Header.Get("X-Imgate-Platform"), Group: r.Header.Get("X-Imgate-Group"),
+			Actor: r.Header.Get("X-Imgate-Actor"), At: time.Now(),
+		})
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -66,6 +105,53 @@ func (d *DeliveryService) SetDown(down bool) { d.down.Store(down) }
 // SetFailing makes the service answer 500 to everything.
 func (d *DeliveryService) SetFailing(failing bool) { d.failing.Store(failing) }
 
+// SetUnreachable closes the service's port and every connection to it
+// (true), as a service that died: connections are refused; or listens on
+// the same port again (false), waiting up to five seconds for it. What the
+// service accepted is kept.
+func (d *DeliveryService) SetUnreachable(unreachable bool) error {
+	d.srvMu.Lock()
+	srv := d.srv
+	if unreachable {
+		d.srv = nil
+	}
+	d.srvMu.Unlock()
+	if unreachable {
+		if srv != nil {
+			return srv.Close()
+		}
+		return nil
+	}
+	if srv != nil {
+		return nil
+	}
+	var err error
+	for stop := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var l net.Listener
+		l, err = net.Listen("tcp", d.addr)
+		if err == nil {
+			d.serveOn(l)
+			return nil
+		}
+		if time.Now().After(stop) {
+			return errors.Join(errRelisten, err)
+		}
+	}
+}
+
+// CloseIdleConnections closes the connections idle between deliveries, so
+// that the gateway's side of them ends too (e.g. before counting its
+// goroutines).
+func (d *DeliveryService) CloseIdleConnections() {
+	d.srvMu.Lock()
+	defer d.srvMu.Unlock()
+	if d.srv != nil {
+		// Turning keep-alives off closes the idle connections.
+		d.srv.SetKeepAlivesEnabled(false)
+		d.srv.SetKeepAlivesEnabled(true)
+	}
+}
+
 // Attempts counts every request, accepted or not.
 func (d *DeliveryService) Attempts() int {
 	d.mu.Lock()
@@ -73,7 +159,8 @@ func (d *DeliveryService) Attempts() int {
 	return d.attempts
 }
 
-// Accepted returns how many times each delivery id was accepted.
+// Accepted returns how many times each delivery id was answered 2xx: 1
+// when it was delivered once, more when it came again.
 func (d *DeliveryService) Accepted() map[string]int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -84,7 +171,15 @@ func (d *DeliveryService) Accepted() map[string]int {
 	return out
 }
 
-// Order lists "<group>/<actor>" of the accepted deliveries, in order.
+// Deliveries returns the delivery ids taken, each once, in order.
+func (d *DeliveryService) Deliveries() []Delivery {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]Delivery(nil), d.deliveries...)
+}
+
+// Order lists "<group>/<actor>" of the accepted deliveries, in order,
+// a delivery id that came again as often as it came.
 func (d *DeliveryService) Order() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -104,4 +199,4 @@ func (d *DeliveryService) AttemptHeaders() map[string][]string {
 }
 
 // Close stops the service.
-func (d *DeliveryService) Close() { d.srv.Close() }
+func (d *DeliveryService) Close() { _ = d.SetUnreachable(true) }
