@@ -10,7 +10,7 @@ import (
 
 	"github.com/imgate/imgate/bench/soak"
 	"github.com/imgate/imgate/core"
-	"github.com/imgate/imgate/internal/traefikload"
+	"github.com/imgate/imgate/internal/traefikconf"
 	"gopkg.in/yaml.v3"
 )
 
@@ -38,12 +38,12 @@ func TestTraefikDynamic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plugins, err := traefikload.FromFile(content, ".yml")
+			plugins, err := traefikconf.FromFile(content, ".yml")
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", name, err, content)
 			}
 			var got core.Config
-			if err := traefikload.Decode(plugins["imgate"]["imgate"], &got); err != nil {
+			if err := traefikconf.Decode(plugins["imgate"]["imgate"], &got); err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
 			if !reflect.DeepEqual(got, cfg) {
