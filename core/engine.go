@@ -93,6 +93,9 @@ type Engine struct {
 	set   *settings
 	rules []*rule
 	cands candidates
+	// defaultDenies are the replies of a deny no rule decided (defaultAction
+	// deny), by platform index, encoded once (denyReplyOf).
+	defaultDenies [][]byte
 	lists map[string]*List
 	// fileLists are the lists backed by a file, checked once per decision.
 	fileLists []*List
@@ -127,6 +130,10 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.cands, err = indexRules(e.rules, cfg.Rules); err != nil {
 		return nil, err
+	}
+	e.defaultDenies = make([][]byte, len(platforms))
+	for _, p := range platforms {
+		e.defaultDenies[p.index] = denyReplyOf(p, p.defaultDenyCode, "")
 	}
 	for _, l := range e.lists {
 		if l.file != "" {
@@ -341,24 +348,39 @@ func applyRules(e *Engine, ev *Event, out *Outcome, now int64) {
 		break
 	}
 	out.Rule = ruleName
+	// The common replies are constant per platform, rule and outcome and
+	// are set directly; only an echoing allow and a partial refusal are
+	// encoded per callback.
 	switch {
 	case action == ActionForward:
 		out.Result = ResultForward
 		out.Decision = ""
 	case ev.Event == EventUnknown:
 		// New vendor commands must never break users' apps.
-		encodeReply(out, ResultUnknown, ActionAllow, 0, "", nil)
+		answer(out, ResultUnknown, ActionAllow, p.allowReply)
 	case !ev.cmd.before:
-		encodeReply(out, ResultAck, ActionAllow, 0, "", nil)
-	case action == ActionAllow:
+		answer(out, ResultAck, ResultAck, p.allowReply)
+	case action == ActionAllow && len(ev.echo) > 0:
+		// Only known before-commands echo (command.echo), so the two
+		// cases above never carry an echo.
 		encodeReply(out, ResultAllow, ActionAllow, 0, "", nil)
+	case action == ActionAllow:
+		answer(out, ResultAllow, ActionAllow, p.allowReply)
 	case r == nil:
-		encodeReply(out, ResultDeny, ActionDeny, p.defaultDenyCode, "", nil)
+		answer(out, ResultDeny, ActionDeny, e.defaultDenies[p.index])
 	case r.members != nil && ev.cmd.partialRefusal && len(matched) < len(ev.Members):
 		encodeReply(out, ResultRefuse, decisionRefuse, 0, "", matched)
 	default:
-		encodeReply(out, ResultDeny, ActionDeny, r.codes[p.index], r.messages[p.index], nil)
+		answer(out, ResultDeny, ActionDeny, r.denyReplies[p.index])
 	}
+}
+
+// answer sets out's reply to one of the replies encoded in advance.
+func answer(out *Outcome, result, decision string, body []byte) {
+	out.Result = result
+	out.Status = http.StatusOK
+	out.Decision = decision
+	out.Body = body
 }
 
 // encodeReply writes the platform reply for a decision into out.

@@ -93,8 +93,11 @@ func (s *idSet) size() int { return len(s.exact) + len(s.prefixes) + len(s.globs
 // idMatcher is a rule condition over ids: inline ids and globs plus
 // references to named lists ("@name").
 type idMatcher struct {
+	// inline holds the condition's own ids and those of the lists it
+	// names that have no file (they never change); nil when empty.
 	inline *idSet
-	lists  []*List
+	// lists are the file-backed lists it names, read at each lookup.
+	lists []*List
 }
 
 // matchID reports whether id is an inline id or on one of the lists. List
@@ -103,7 +106,7 @@ func matchID(m *idMatcher, id string) bool {
 	if id == "" {
 		return false
 	}
-	if setMatch(m.inline, id) {
+	if m.inline != nil && setMatch(m.inline, id) {
 		return true
 	}
 	for _, l := range m.lists {
@@ -112,4 +115,27 @@ func matchID(m *idMatcher, id string) bool {
 		}
 	}
 	return false
+}
+
+// matchIDs returns the ids that match m, in order: matchID over a list of
+// members, with the lookups written out so that a 20-member invite makes
+// 20 set lookups and no further calls (each interpreted call counts under
+// Yaegi).
+func matchIDs(m *idMatcher, ids []string) []string {
+	var matched []string
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		hit := m.inline != nil && setMatch(m.inline, id)
+		for _, l := range m.lists {
+			if !hit {
+				hit = setMatch(l.current.Load().(*idSet), id)
+			}
+		}
+		if hit {
+			matched = append(matched, id)
+		}
+	}
+	return matched
 }

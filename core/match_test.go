@@ -1,6 +1,12 @@
 package core
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
 
 func TestGlob(t *testing.T) {
 	cases := []struct {
@@ -45,5 +51,61 @@ func TestIDSet(t *testing.T) {
 	m := &idMatcher{inline: newIDSet([]string{"*"})}
 	if matchID(m, "") {
 		t.Error("an empty id matched a condition")
+	}
+}
+
+// TestMatchIDs checks that matchIDs keeps exactly the ids matchID accepts,
+// in order, with inline ids, a list without a file (merged into the inline
+// set by compileIDs) and a file-backed list.
+func TestMatchIDs(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "banned.txt")
+	if err := os.WriteFile(file, []byte("spammer*\nuser666 # a comment\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lists := map[string]*List{}
+	static, err := newList("static", ListConfig{Values: []string{"bot-*", "*@spam"}}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists["static"] = static
+	fromFile, err := newList("file", ListConfig{File: file}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists["file"] = fromFile
+	cases := []struct {
+		name   string
+		values []string
+	}{
+		{"inline only", []string{"alice", "bob"}},
+		{"static list", []string{"@static"}},
+		{"file list", []string{"@file"}},
+		{"all", []string{"alice", "@static", "@file"}},
+	}
+	ids := []string{"alice", "", "bot-1", "carol", "x@spam", "spammer9", "user666", "user667", "bob"}
+	for _, tc := range cases {
+		m, err := compileIDs("members", tc.values, lists)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, id := range ids {
+			if matchID(m, id) {
+				want = append(want, id)
+			}
+		}
+		got := matchIDs(m, ids)
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: matchIDs %q, matchID one by one %q", tc.name, got, want)
+		}
+		if len(want) == 0 {
+			t.Errorf("%s: no id matched; the case proves nothing", tc.name)
+		}
+	}
+	if m, _ := compileIDs("members", []string{"@static"}, lists); m.inline == nil || len(m.lists) != 0 {
+		t.Errorf("a list without a file is not merged into the inline set: %+v", m)
+	}
+	if m, _ := compileIDs("members", []string{"@file"}, lists); m.inline != nil || len(m.lists) != 1 {
+		t.Errorf("a file-backed list is not looked up at each match: %+v", m)
 	}
 }

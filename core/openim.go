@@ -249,6 +249,9 @@ type openimBody struct {
 	MembersID       []string        `json:"membersID"`
 }
 
+// openimFields are openimBody's fields, for the duplicate-field check.
+var openimFields = fieldNamesOf(&openimBody{})
+
 // parseOpenIM finds the command word and the path left before it. v3.5+
 // appends the command as the last path segment; v3.0–3.4 send it as
 // ?command=.
@@ -363,7 +366,7 @@ func prefixesContain(prefixes []netip.Prefix, a netip.Addr) bool {
 // decodeOpenIM fills ev from an OpenIM body.
 func decodeOpenIM(ev *Event, q callbackQuery, body []byte) error {
 	var b openimBody
-	if err := decodeBody(body, &b); err != nil {
+	if err := decodeBody(body, &b, openimFields); err != nil {
 		return err
 	}
 	if err := checkBodyCommand(ev, b.CallbackCommand, "callbackCommand"); err != nil {

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 )
 
@@ -19,8 +19,9 @@ import (
 // else with encoding/json. A body that is not valid UTF-8 is refused
 // (encoding/json would turn the bad bytes into U+FFFD and an id into
 // another id), and so is a body where a field imgate reads appears twice
-// (encoding/json takes the last, other readers may take the first).
-func decodeBody(body []byte, dst interface{}) error {
+// (encoding/json takes the last, other readers may take the first):
+// names are dst's fields (fieldNamesOf), computed once per body type.
+func decodeBody(body []byte, dst interface{}, names *fieldNames) error {
 	if !utf8.Valid(body) {
 		return fmt.Errorf("the body is not valid UTF-8; ids must be valid UTF-8: %w", ErrEncoding)
 	}
@@ -30,7 +31,7 @@ func decodeBody(body []byte, dst interface{}) error {
 	if err := unmarshalBody(body, dst); err != nil {
 		return err
 	}
-	return checkDuplicateFields(body, dst)
+	return checkDuplicateFields(body, names)
 }
 
 // unmarshalBody decodes a JSON object. Vendor documentation samples carry
@@ -81,43 +82,30 @@ func jsonErrorText(err error) string {
 	return msg[:i] + " into field " + field
 }
 
-// bodyDecoder is a json.Decoder over a resettable reader. json.Unmarshal
-// allocates a fresh decode state, error context, field stack and parser
-// stack on every call, four of the hot path's allocations; a reused Decoder
-// keeps them. fed counts the bytes given to the decoder so far, to tell a
-// body that is exactly one JSON value from one with data after it.
-type bodyDecoder struct {
-	rd  *bytes.Reader
-	dec *json.Decoder
-	fed int64
-}
-
-var bodyDecoders sync.Pool
-
-// errTrailingData mirrors json.Unmarshal's refusal of data after the value.
+// errTrailingData is the refusal of data after the body's JSON value,
+// worded without the character.
 var errTrailingData = errors.New("invalid character after top-level value")
 
-// decodeJSON behaves like json.Unmarshal(data, v) for data without leading
-// or trailing space. A decoder that failed is dropped, never reused: its
-// buffer or error state may be left over from the bad input.
+// decodeJSON is json.Unmarshal with the error texts of a json.Decoder,
+// which imgate used before and which replies and golden cases keep:
+// "unexpected EOF" for a truncated body, errTrailingData for data after
+// the value. One call into encoding/json is the cheapest decode under
+// Yaegi (Traefik), where the statements around a reused json.Decoder cost
+// more than the allocations it saves compiled; compiled builds scan the
+// common bodies without encoding/json anyway (jsonscan_gc.go).
 func decodeJSON(data []byte, v interface{}) error {
-	var d *bodyDecoder
-	if p := bodyDecoders.Get(); p != nil {
-		d = p.(*bodyDecoder)
-	} else {
-		d = &bodyDecoder{rd: bytes.NewReader(nil)}
-		d.dec = json.NewDecoder(d.rd)
+	err := json.Unmarshal(data, v)
+	if err == nil {
+		return nil
 	}
-	d.rd.Reset(data)
-	d.fed += int64(len(data))
-	if err := d.dec.Decode(v); err != nil {
-		return err
+	msg := err.Error()
+	if msg == "unexpected end of JSON input" {
+		return io.ErrUnexpectedEOF
 	}
-	if d.dec.InputOffset() != d.fed {
+	if strings.HasSuffix(msg, " after top-level value") {
 		return errTrailingData
 	}
-	bodyDecoders.Put(d)
-	return nil
+	return err
 }
 
 // cleanBody returns body as valid JSON for the Raw field: unchanged when it
@@ -304,21 +292,19 @@ func parseEventTime(raw json.RawMessage) int64 {
 	return n
 }
 
-// bodyFields caches, per body struct type, its JSON field names folded
-// (see foldKey), plain and as quoted byte strings for the quick scan.
-var bodyFields sync.Map // reflect.Type -> *fieldNames
-
+// fieldNames are a body struct's JSON field names folded (see foldKey),
+// for the duplicate-field check. Each platform builds its body's when the
+// package loads: per callback, reflection and a cache lookup would cost
+// more interpreted calls (Yaegi) than the check itself.
 type fieldNames struct {
 	folded map[string]bool
 	// quoted matches any of the names, folded and quoted, in a folded body.
 	quoted *regexp.Regexp
 }
 
+// fieldNamesOf reads the json tags of the struct dst points to.
 func fieldNamesOf(dst interface{}) *fieldNames {
 	t := reflect.TypeOf(dst).Elem()
-	if names, ok := bodyFields.Load(t); ok {
-		return names.(*fieldNames)
-	}
 	names := &fieldNames{folded: map[string]bool{}}
 	var alternatives []string
 	for i := 0; i < t.NumField(); i++ {
@@ -332,7 +318,6 @@ func fieldNamesOf(dst interface{}) *fieldNames {
 		}
 	}
 	names.quoted = regexp.MustCompile(`"(?:` + strings.Join(alternatives, "|") + `)"`)
-	bodyFields.Store(t, names)
 	return names
 }
 
@@ -347,7 +332,7 @@ func foldKey(key string) string {
 	return key
 }
 
-// checkDuplicateFields refuses a body whose top level holds a field of dst
+// checkDuplicateFields refuses a body whose top level holds a field of names
 // twice (under any spelling encoding/json folds together), which
 // encoding/json silently resolves to the last. A quick scan first: a
 // field's folded, quoted name appearing once in the folded body cannot be
@@ -357,8 +342,7 @@ func foldKey(key string) string {
 // the scan is a few compiled calls where the walk is hundreds. The
 // compiled scanner refuses duplicates itself, so this runs only for the
 // bodies it hands over.
-func checkDuplicateFields(body []byte, dst interface{}) error {
-	names := fieldNamesOf(dst)
+func checkDuplicateFields(body []byte, names *fieldNames) error {
 	// One compiled call finds every quoted field name; Yaegi then loops
 	// over a handful of matches rather than over every field.
 	matches := names.quoted.FindAllString(foldKey(string(body)), -1)

@@ -12,9 +12,12 @@ type rule struct {
 	events *idSet
 	// on, codes and messages are indexed by platform.index: whether the
 	// rule applies to the platform, and its deny code and message there.
-	on          []bool
-	codes       []int
-	messages    []string
+	on       []bool
+	codes    []int
+	messages []string
+	// denyReplies are the rule's deny replies by platform index, encoded
+	// once at load time (denyReplyOf) rather than on every denial.
+	denyReplies [][]byte
 	groups      *idMatcher
 	groupTypes  map[string]struct{}
 	actors      *idMatcher
@@ -110,7 +113,19 @@ func compileRule(i int, c *RuleConfig, lists map[string]*List, s *settings) (*ru
 	if err = r.setCodes(key, c); err != nil {
 		return nil, err
 	}
+	r.denyReplies = make([][]byte, len(platforms))
+	for _, p := range platforms {
+		r.denyReplies[p.index] = denyReplyOf(p, r.codes[p.index], r.messages[p.index])
+	}
 	return r, nil
+}
+
+// denyReplyOf encodes a platform's deny reply with a code and message. A
+// deny reply depends on nothing else (TestDenyRepliesPreEncoded), so rules
+// and the default deny encode theirs once: under Yaegi (Traefik) encoding
+// on every denial costs more interpreted calls than the rest of the rule.
+func denyReplyOf(p *platform, code int, msg string) []byte {
+	return p.reply(&Event{platform: p}, true, code, msg, nil)
 }
 
 // setPlatforms decides which platforms the rule applies to: the ones it
@@ -234,10 +249,21 @@ func compileIDs(key string, values []string, lists map[string]*List) (*idMatcher
 			if !ok {
 				return nil, configErr(key, "list %q is not defined under lists", v[1:])
 			}
-			m.lists = append(m.lists, l)
+			if l.file != "" {
+				m.lists = append(m.lists, l)
+				continue
+			}
+			// A list without a file never changes: its ids join the
+			// inline set, one lookup instead of one per list.
+			for _, id := range l.inline {
+				m.inline.add(id)
+			}
 			continue
 		}
 		m.inline.add(v)
+	}
+	if m.inline.size() == 0 {
+		m.inline = nil
 	}
 	return m, nil
 }
@@ -324,12 +350,7 @@ func ruleMatch(r *rule, ev *Event, now int64) (bool, []string) {
 	}
 	var matched []string
 	if r.members != nil {
-		for _, m := range ev.Members {
-			if matchID(r.members, m) {
-				matched = append(matched, m)
-			}
-		}
-		if len(matched) == 0 {
+		if matched = matchIDs(r.members, ev.Members); len(matched) == 0 {
 			return false, nil
 		}
 	}

@@ -192,6 +192,9 @@ type tencentBody struct {
 	EventTime          json.RawMessage  `json:"EventTime"`
 }
 
+// tencentFields are tencentBody's fields, for the duplicate-field check.
+var tencentFields = fieldNamesOf(&tencentBody{})
+
 // TencentSign returns hex(sha256(token + requestTime)), Tencent's callback
 // signature.
 func TencentSign(token, requestTime string) string {
@@ -199,61 +202,48 @@ func TencentSign(token, requestTime string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// tencentQueryKeys numbers the query parameters Tencent sends, in the
+// order parseTencent stores them.
+var tencentQueryKeys = map[string]int{"CallbackCommand": 0, "SdkAppid": 1, "ClientIP": 2, "OptPlatform": 3, "Sign": 4, "RequestTime": 5}
+
 // parseTencent reads the query parameters Tencent sends in one pass:
 // reading each key separately costs a function call and a scan per key,
-// which Yaegi makes expensive. A Tencent callback is one whose query has
-// CallbackCommand.
+// which Yaegi makes expensive; for the same reason the query is split in
+// one call and each key found with one map lookup. A Tencent callback is
+// one whose query has CallbackCommand.
 func parseTencent(in *Input) (callbackQuery, bool) {
 	q := callbackQuery{rawQuery: in.RawQuery}
-	raw := in.RawQuery
+	var values [6]string
 	seen := 0
-	escaped := strings.IndexByte(raw, '%') >= 0 || strings.IndexByte(raw, '+') >= 0
-	for raw != "" {
-		pair := raw
-		if i := strings.IndexByte(raw, '&'); i >= 0 {
-			pair = raw[:i]
-			raw = raw[i+1:]
-		} else {
-			raw = ""
-		}
-		eq := strings.IndexByte(pair, '=')
-		if eq < 0 {
+	escaped := strings.IndexByte(in.RawQuery, '%') >= 0 || strings.IndexByte(in.RawQuery, '+') >= 0
+	for _, pair := range strings.Split(in.RawQuery, "&") {
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok {
 			continue
 		}
-		k := pair[:eq]
-		v := pair[eq+1:]
+		i, known := tencentQueryKeys[k]
+		if !known {
+			continue
+		}
 		if escaped {
 			if u, err := url.QueryUnescape(v); err == nil {
 				v = u
 			}
 		}
-		var dst *string
-		bit := 0
-		switch k {
-		case "CallbackCommand":
-			dst, bit = &q.command, 1
-		case "SdkAppid":
-			dst, bit = &q.appID, 2
-		case "ClientIP":
-			dst, bit = &q.clientIP, 4
-		case "OptPlatform":
-			dst, bit = &q.optPlatform, 8
-		case "Sign":
-			dst, bit = &q.sign, 16
-		case "RequestTime":
-			dst, bit = &q.requestTime, 32
-		}
-		if dst == nil {
-			continue
-		}
 		// A parameter given twice is refused (decide): picking one would
 		// let two readers of the URL disagree.
-		if seen&bit != 0 {
+		if seen&(1<<i) != 0 {
 			q.duplicate = k
 		}
-		seen |= bit
-		*dst = v
+		seen |= 1 << i
+		values[i] = v
 	}
+	q.command = values[0]
+	q.appID = values[1]
+	q.clientIP = values[2]
+	q.optPlatform = values[3]
+	q.sign = values[4]
+	q.requestTime = values[5]
 	return q, q.command != ""
 }
 
@@ -316,7 +306,7 @@ func verifyTencent(set *settings, q callbackQuery, remote string, now time.Time)
 // CallbackCommand; the body's, when present, must agree.
 func decodeTencent(ev *Event, q callbackQuery, body []byte) error {
 	var b tencentBody
-	if err := decodeBody(body, &b); err != nil {
+	if err := decodeBody(body, &b, tencentFields); err != nil {
 		return err
 	}
 	if err := checkBodyCommand(ev, b.CallbackCommand, "CallbackCommand"); err != nil {
