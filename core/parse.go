@@ -258,8 +258,15 @@ func checkIDs(ev *Event) error {
 // bytes were refused before decoding). Most bodies have neither, and then
 // the ids need no look.
 func mayHoldReplacement(body []byte) bool {
-	return bytes.Contains(body, []byte(`\u`)) || bytes.Contains(body, []byte("\uFFFD"))
+	return bytes.Contains(body, unicodeEscape) || bytes.Contains(body, replacementChar)
 }
+
+// unicodeEscape and replacementChar are what mayHoldReplacement looks
+// for, converted once rather than per callback.
+var (
+	unicodeEscape   = []byte(`\u`)
+	replacementChar = []byte("\uFFFD")
+)
 
 func hasReplacement(s string) bool {
 	return strings.ContainsRune(s, utf8.RuneError)

@@ -3,6 +3,7 @@ package traefikplugin
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -198,17 +199,14 @@ func appendField(line []byte, key, value string) []byte {
 }
 
 func needsQuote(value string) bool {
-	if value == "" {
-		return true
-	}
-	for i := 0; i < len(value); i++ {
-		c := value[i]
-		if c <= ' ' || c == '"' || c == '=' || c >= 0x7f {
-			return true
-		}
-	}
-	return false
+	return value == "" || quoteNeeded.MatchString(value)
 }
+
+// quoteNeeded matches any character but printable ASCII other than '"'
+// and '=': a space, a control or non-ASCII character (an invalid byte
+// reads as U+FFFD) or a quote or '='. One compiled call per field, where a
+// loop over the bytes would run interpreted under Yaegi.
+var quoteNeeded = regexp.MustCompile(`[^!#-<>-~]`)
 
 // formatDuration renders d in milliseconds with microsecond precision,
 // ASCII only ("0.042ms"), so log processors can parse it as a number.

@@ -166,6 +166,22 @@ func TestLogFieldQuoting(t *testing.T) {
 	}
 }
 
+// TestNeedsQuoteEveryByte checks quoteNeeded against the rule it stands
+// for, byte by byte: a value needs quotes when it is empty or holds a byte
+// that is a space or control, '"', '=', DEL or not ASCII.
+func TestNeedsQuoteEveryByte(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c <= ' ' || c == '"' || c == '=' || c >= 0x7f
+		value := "a" + string([]byte{byte(c)}) + "b"
+		if got := needsQuote(value); got != want {
+			t.Errorf("needsQuote(%q) = %v, want %v", value, got, want)
+		}
+	}
+	if !needsQuote("") || needsQuote("user-42_@TGS#x") {
+		t.Error("empty values are quoted, plain ids are not")
+	}
+}
+
 // TestFormatDuration checks the ASCII millisecond rendering.
 func TestFormatDuration(t *testing.T) {
 	cases := []struct {
