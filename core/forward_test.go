@@ -578,6 +578,36 @@ func TestForwardPanickingNext(t *testing.T) {
 	}
 }
 
+// TestForwardNextIgnoresContext holds the deadline promise for a next that
+// does not watch its request's context (a handler that blocks on something
+// else, a transport without a deadline of its own): the platform still
+// gets the fallback by the deadline. This is why next runs on a goroutine
+// of its own rather than on the request's (docs/performance.md, E/D).
+func TestForwardNextIgnoresContext(t *testing.T) {
+	engine := forwardEngine(t, core.FormatNormalized, nil)
+	release := make(chan struct{})
+	returned := make(chan struct{})
+	next := func(w http.ResponseWriter, r *http.Request) error {
+		defer close(returned)
+		<-release
+		w.Write([]byte(`{"decision":"allow"}`))
+		return nil
+	}
+	probe := upstreamtest.StartLagProbe(testDeadline)
+	start := time.Now()
+	rec := httptest.NewRecorder()
+	out := engine.Serve(rec, upstreamtest.BeforeCallback(core.PlatformTencent).Request(""), "", next)
+	elapsed := time.Since(start)
+	close(release)
+	<-returned
+	if rec.Body.String() != upstreamtest.TencentDeny || out.Reason != "timeout" {
+		t.Errorf("reply %s reason %q, want the fallback for a timeout", rec.Body.String(), out.Reason)
+	}
+	if ok, allowed := probe.InTime(elapsed, replySlack); !ok {
+		t.Errorf("reply after %s, allowed %s", elapsed, allowed)
+	}
+}
+
 // TestForwardPlatformHangsUp reports a platform that gave up before the
 // deadline as "canceled", not as an upstream timeout.
 func TestForwardPlatformHangsUp(t *testing.T) {

@@ -237,3 +237,74 @@ func BenchmarkPhaseRuleParts(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkPhaseTencentFields(b *testing.B) {
+	body, err := os.ReadFile(filepath.Join("..", "bench", "workloads", "bodies", "tencent-before-apply-join.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tb tencentBody
+	if err = json.Unmarshal(body, &tb); err != nil {
+		b.Fatal(err)
+	}
+	ev := &Event{Command: "Group.CallbackBeforeApplyJoinGroup"}
+	b.Run("decodeBody", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			var t tencentBody
+			decodeBody(body, &t, tencentFields)
+		}
+	})
+	b.Run("checkBodyCommand", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			checkBodyCommand(ev, tb.CallbackCommand, "CallbackCommand")
+		}
+	})
+	b.Run("optPlatform", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			normalizeOptPlatform("iOS")
+		}
+	})
+	b.Run("eventTime", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			parseEventTime(tb.EventTime)
+		}
+	})
+	b.Run("members", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			tencentMembers(&tb)
+		}
+	})
+	b.Run("varBody", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			var t tencentBody
+			_ = t
+		}
+	})
+	b.Run("assign12", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			ev.AppID = tb.GroupID
+			ev.ClientIP = tb.GroupID
+			ev.GroupID = tb.GroupID
+			ev.GroupType = tb.Type
+			ev.Actor = tb.RequestorAccount
+			if ev.Actor == "" {
+				ev.Actor = tb.FromAccount
+			}
+			if ev.Actor == "" {
+				ev.Actor = tb.OperatorAccount
+			}
+			ev.Owner = tb.NewOwnerAccount
+			if ev.Owner == "" {
+				ev.Owner = tb.OwnerAccount
+			}
+			ev.Text = tb.Name
+		}
+	})
+}
