@@ -257,15 +257,18 @@ var openimFields = fieldNamesOf(&openimBody{})
 // ?command=.
 func parseOpenIM(in *Input) (callbackQuery, bool) {
 	q := callbackQuery{rawQuery: in.RawQuery}
-	if queryCount(in.RawQuery, "command") > 1 {
-		q.duplicate = "command"
-	} else if queryCount(in.RawQuery, "secret") > 1 {
-		q.duplicate = "secret"
-	}
-	if cmd := queryValue(in.RawQuery, "command"); cmd != "" {
-		q.command = cmd
-		q.pathRest = in.Path
-		return q, true
+	// v3.5+ URLs usually carry no query: then none of its calls run.
+	if in.RawQuery != "" {
+		if queryCount(in.RawQuery, "command") > 1 {
+			q.duplicate = "command"
+		} else if queryCount(in.RawQuery, "secret") > 1 {
+			q.duplicate = "secret"
+		}
+		if cmd := queryValue(in.RawQuery, "command"); cmd != "" {
+			q.command = cmd
+			q.pathRest = in.Path
+			return q, true
+		}
 	}
 	trimmed := strings.TrimRight(in.Path, "/")
 	i := strings.LastIndexByte(trimmed, '/')

@@ -213,6 +213,11 @@ var tencentQueryKeys = map[string]int{"CallbackCommand": 0, "SdkAppid": 1, "Clie
 // one whose query has CallbackCommand.
 func parseTencent(in *Input) (callbackQuery, bool) {
 	q := callbackQuery{rawQuery: in.RawQuery}
+	if !strings.Contains(in.RawQuery, "CallbackCommand=") {
+		// No pair can be the command: an OpenIM callback offered to
+		// Tencent first (platform auto) costs one call.
+		return q, false
+	}
 	var values [6]string
 	seen := 0
 	escaped := strings.IndexByte(in.RawQuery, '%') >= 0 || strings.IndexByte(in.RawQuery, '+') >= 0
