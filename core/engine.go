@@ -96,7 +96,7 @@ type Engine struct {
 	// defaultDenies are the replies of a deny no rule decided (defaultAction
 	// deny), by platform index, encoded once (denyReplyOf).
 	defaultDenies [][]byte
-	lists map[string]*List
+	lists         map[string]*List
 	// fileLists are the lists backed by a file, checked once per decision.
 	fileLists []*List
 	now       func() time.Time
