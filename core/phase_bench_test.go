@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // BenchmarkPhase splits one callback of the bench harness's workloads into
@@ -148,6 +149,7 @@ func benchPhases(b *testing.B, e *Engine, name, target string, body []byte, resu
 	})
 }
 
+// BenchmarkPhaseDecodeParts splits decodeBody on the Tencent join body.
 func BenchmarkPhaseDecodeParts(b *testing.B) {
 	body, err := os.ReadFile(filepath.Join("..", "bench", "workloads", "bodies", "tencent-before-apply-join.json"))
 	if err != nil {
@@ -156,7 +158,7 @@ func BenchmarkPhaseDecodeParts(b *testing.B) {
 	b.Run("valid", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			utf8Valid(body)
+			utf8.Valid(body)
 		}
 	})
 	b.Run("unmarshal", func(b *testing.B) {
@@ -187,8 +189,7 @@ func BenchmarkPhaseDecodeParts(b *testing.B) {
 	})
 }
 
-func utf8Valid(b []byte) bool { return isJSONObject(b) }
-
+// BenchmarkPhaseRuleParts splits a rule's match and the reply.
 func BenchmarkPhaseRuleParts(b *testing.B) {
 	data, err := os.ReadFile(filepath.Join("..", "bench", "configs", "rules.json"))
 	if err != nil {
@@ -204,7 +205,6 @@ func BenchmarkPhaseRuleParts(b *testing.B) {
 	}
 	ev := &Event{Platform: "tencent", Event: "group.join.apply", Actor: "jared", Members: []string{"jared"}, platform: tencentPlatform, cmd: tencentCommands["Group.CallbackBeforeApplyJoinGroup"]}
 	cands := e.cands[0][ev.Event]
-	b.Logf("%d candidates", len(cands))
 	r := cands[0]
 	b.Run("ruleMatch", func(b *testing.B) {
 		b.ReportAllocs()
@@ -238,6 +238,7 @@ func BenchmarkPhaseRuleParts(b *testing.B) {
 	})
 }
 
+// BenchmarkPhaseTencentFields splits decodeTencent after decodeBody.
 func BenchmarkPhaseTencentFields(b *testing.B) {
 	body, err := os.ReadFile(filepath.Join("..", "bench", "workloads", "bodies", "tencent-before-apply-join.json"))
 	if err != nil {
