@@ -20,7 +20,8 @@ import (
 // router. Before plugin.wasm was lowered (traefikwasm/build
 // LowerBulkMemory), Traefik v3.7.9 answered one of them with HTTP 500
 // ("wasm error: out of bounds memory access" or a Go runtime throw)
-// within the first few thousand.
+// within the first few thousand, on a CPU where the host's memmove takes
+// the path that clobbers RDX (Intel with ERMS and FSRM).
 const wasmSoakCallbacks = 10000
 
 // TestWasmSoak sends every golden case's request, round after round, to

@@ -13,9 +13,9 @@ import (
 // lowers memory.copy and memory.fill (and memory.init and the table
 // copies) to a direct call of the host's Go runtime.memmove, and keeps
 // guest values in RDX across that call. Go 1.24 and later clobber RDX in
-// memmove (the REP MOVSQ path: forward copies of 2 KiB or more to a
-// 16-byte-aligned destination on CPUs that prefer REP MOVS), and Traefik
-// v3.7.9 is built with Go 1.26. A Go guest's memmove and memclr are single
+// memmove on its REP MOVSQ path, which Go 1.26 takes for forward copies of
+// 2 KiB or more on Intel CPUs with ERMS and FSRM and on CPUs without AVX,
+// and Traefik v3.7.9 is built with Go 1.26. A Go guest's memmove and memclr are single
 // memory.copy and memory.fill instructions, and every large allocation and
 // span reuse zeroes memory, so after a few thousand requests a guest value
 // in RDX is overwritten: the Go heap's metadata is corrupted and the
