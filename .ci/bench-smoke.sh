@@ -4,7 +4,7 @@
 # .ci/traefik-build.sh): the bench packages' unit tests (including the check
 # that bench/RESULTS.md and docs/performance.md are what bench/results.json
 # renders), then one short repeat of the whole benchmark (all setups A–F and
-# T0–T2, every workload closed-loop, the open-loop rates on the mix, every
+# T0–T3, every workload closed-loop, the open-loop rates on the mix, every
 # reply checked, Go benchmarks once). Results go to a temp dir; the
 # committed results and docs are not touched; then a short soak and fault
 # run on Caddy (bench/soak.sh -quick). Fails if any setup answers wrongly,

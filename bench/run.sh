@@ -5,8 +5,8 @@
 # IMGATE_TRAEFIK=/path/to/traefik), exports the committed tree (uncommitted
 # changes are refused unless -dirty is given, and then their diff's SHA-256
 # is recorded), builds Caddy with imgate, the bare and plain net/http
-# servers, the status quo service and the open-loop client from that
-# export, measures setups A–F and the Traefik setups T0–T2 (the export as
+# servers, the status quo service, the open-loop client and the WASM
+# plugin from that export, measures setups A–F and the Traefik setups T0–T3 (the export as
 # Traefik's local plugin) on loopback (closed-loop wrk for throughput,
 # fixed rates for latency) and writes bench/RESULTS.md, bench/results.png,
 # bench/results.json and the numbers of docs/performance.md. About 35

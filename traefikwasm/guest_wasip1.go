@@ -100,7 +100,11 @@ func handleRequest() (next uint64) {
 		hostSetURI(uri)
 	}
 	// As core.Engine.Forward: the length is the new body's, and the reply
-	// is parsed, not relayed, so it must not come compressed.
+	// is parsed, not relayed, so it must not come compressed. Removing (or
+	// setting) the header does not change the length Traefik v3.7.9 sends:
+	// its host writes request headers to r.Header only, and the proxy
+	// frames the body by r.ContentLength, which the ABI cannot reach (see
+	// lengthHint).
 	hostRemoveHeader(kindRequest, "Content-Length")
 	hostRemoveHeader(kindRequest, "Accept-Encoding")
 	for name, value := range call.Header {

@@ -1,9 +1,12 @@
 // Command traefikwasm is imgate as a WebAssembly middleware plugin for
 // Traefik v3 (runtime: wasm in .traefik.yml): the same core as the Caddy
 // module and the interpreted plugin (traefikplugin), compiled to a WASI
-// module that speaks the http-wasm handler ABI. Build it with standard Go:
+// module that speaks the http-wasm handler ABI. Build it with standard Go
+// through cmd/imgate-wasm, which rewrites the module's bulk-memory
+// instructions (Traefik v3.7.9's wazero corrupts a guest that executes
+// them; see traefikwasm/build.LowerBulkMemory):
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -o traefikwasm/plugin.wasm ./traefikwasm
+//	go run ./cmd/imgate-wasm -o traefikwasm/plugin.wasm
 //
 // Traefik instantiates the module (running _initialize: the config is read
 // and the engine built once per instance), then calls handle_request for

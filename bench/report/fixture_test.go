@@ -6,14 +6,14 @@ import (
 	"github.com/imgate/imgate/bench/openloop"
 )
 
-// fixture builds Results for two workloads and setups A–F and T0–T2 over
+// fixture builds Results for two workloads and setups A–F and T0–T3 over
 // three repeats, with throughputs per setup scaled so each ratio is known,
 // an open-loop phase on mix-deny10, the load per repeat and a clean
 // revision.
 func fixture() *Results {
 	r := legacyFixture()
 	r.Machine = []string{"2 CPUs"}
-	for _, id := range []string{"F", "T0", "T1", "T2"} {
+	for _, id := range []string{"F", "T0", "T1", "T2", "T3"} {
 		r.Setups = append(r.Setups, Item{ID: id, Description: "setup " + id})
 	}
 	r.Revision = &Revision{Commit: "0123456789abcdef0123456789abcdef01234567", Tree: "fedcba9876543210fedcba9876543210fedcba98"}
@@ -21,7 +21,7 @@ func fixture() *Results {
 	r.Runs = nil
 	// req/s and p99 (µs) per setup; repeats vary around them.
 	base := map[string][2]float64{"A": {40000, 1000}, "B": {30000, 2000}, "C": {27000, 2200}, "D": {12000, 5000}, "E": {11000, 5500}, "F": {36000, 1500},
-		"T0": {20000, 3000}, "T1": {8000, 9000}, "T2": {6000, 12000}}
+		"T0": {20000, 3000}, "T1": {8000, 9000}, "T2": {6000, 12000}, "T3": {18000, 3300}}
 	for repeat := 1; repeat <= 3; repeat++ {
 		for _, w := range r.Workloads {
 			for _, s := range r.Setups {
@@ -45,23 +45,29 @@ func fixture() *Results {
 		{ID: "B80", Of: "B", Fraction: 0.8, Setups: []string{"A", "B", "C", "F"}, Rates: map[string]float64{"mix-deny10": 24000}},
 		{ID: "D50", Of: "D", Fraction: 0.5, Setups: []string{"D", "E"}, Rates: map[string]float64{"mix-deny10": 6000}},
 		{ID: "D80", Of: "D", Fraction: 0.8, Setups: []string{"D", "E"}, Rates: map[string]float64{"mix-deny10": 9600}},
-		{ID: "T1-50", Of: "T1", Fraction: 0.5, Setups: []string{"T0", "T1"}, Rates: map[string]float64{"mix-deny10": 4000}},
-		{ID: "T1-80", Of: "T1", Fraction: 0.8, Setups: []string{"T0", "T1"}, Rates: map[string]float64{"mix-deny10": 6400}},
+		{ID: "T1-50", Of: "T1", Fraction: 0.5, Setups: []string{"T0", "T1", "T3"}, Rates: map[string]float64{"mix-deny10": 4000}},
+		{ID: "T1-80", Of: "T1", Fraction: 0.8, Setups: []string{"T0", "T1", "T3"}, Rates: map[string]float64{"mix-deny10": 6400}},
 		{ID: "T2-50", Of: "T2", Fraction: 0.5, Setups: []string{"D", "T2"}, Rates: map[string]float64{"mix-deny10": 3000}},
 		{ID: "T2-80", Of: "T2", Fraction: 0.8, Setups: []string{"D", "T2"}, Rates: map[string]float64{"mix-deny10": 4800}},
+		{ID: "T3-50", Of: "T3", Fraction: 0.5, Setups: []string{"T0", "T3"}, Rates: map[string]float64{"mix-deny10": 9000}},
+		{ID: "T3-80", Of: "T3", Fraction: 0.8, Setups: []string{"T0", "T3"}, Rates: map[string]float64{"mix-deny10": 14400}},
 	}
 	// p99 (µs) per point and setup: C is 1.1 × B at B50 and 1.5 × B at
 	// B80; E at D80 could not keep up (dropped requests); T1 is 1.5 × T0
-	// at T1-50 and 2 × T0 at T1-80; T2 is 1.5 × D at both of its points.
+	// at T1-50 and 2 × T0 at T1-80; T2 is 1.5 × D at both of its points;
+	// T3 is 1.1 × T0 at T3-50 and 1.3 × T0 at T3-80, and at T1's points
+	// 0.72 × and 0.55 × T1.
 	p99 := map[string]map[string]float64{
 		"B50":   {"A": 300, "B": 400, "C": 440, "F": 350},
 		"B80":   {"A": 500, "B": 800, "C": 1200, "F": 600},
 		"D50":   {"D": 1000, "E": 1100},
 		"D80":   {"D": 2000, "E": 90000},
-		"T1-50": {"T0": 600, "T1": 900},
-		"T1-80": {"T0": 1000, "T1": 2000},
+		"T1-50": {"T0": 600, "T1": 900, "T3": 650},
+		"T1-80": {"T0": 1000, "T1": 2000, "T3": 1100},
 		"T2-50": {"D": 1000, "T2": 1500},
 		"T2-80": {"D": 2000, "T2": 3000},
+		"T3-50": {"T0": 700, "T3": 770},
+		"T3-80": {"T0": 1200, "T3": 1560},
 	}
 	for repeat := 1; repeat <= 3; repeat++ {
 		for _, pt := range r.OpenLoopPoints {

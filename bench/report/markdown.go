@@ -16,7 +16,7 @@ const notMeasured = "not measured in this run"
 // without a gateway (C/F, the deciding ceiling) and against the status quo
 // (C/D), imgate forwarding against the status quo (E/D), and the Traefik
 // pairs (TraefikPairs).
-var RatioPairs = [][2]string{{"C", "B"}, {"C", "F"}, {"C", "D"}, {"E", "D"}, {"T1", "T0"}, {"T2", "D"}}
+var RatioPairs = [][2]string{{"C", "B"}, {"C", "F"}, {"C", "D"}, {"E", "D"}, {"T1", "T0"}, {"T2", "D"}, {"T3", "T0"}, {"T3", "T1"}}
 
 // Markdown writes RESULTS.md: the revision and targets first, then the
 // ratios, the open-loop latency, the closed-loop tables and chart, the Go

@@ -12,8 +12,8 @@ func TestSummarizeTakesMedians(t *testing.T) {
 	if got != want {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
-	if len(sums) != 9 || len(sums["A"]) != 2 {
-		t.Fatalf("want 9 setups × 2 workloads, got %d setups, %d workloads for A", len(sums), len(sums["A"]))
+	if len(sums) != 10 || len(sums["A"]) != 2 {
+		t.Fatalf("want 10 setups × 2 workloads, got %d setups, %d workloads for A", len(sums), len(sums["A"]))
 	}
 }
 

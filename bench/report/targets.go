@@ -29,6 +29,7 @@ var RatioTargets = []RatioTarget{
 	{Label: "C ≥ 0.85 × B throughput", Num: "C", Den: "B", Metric: "rps", Limit: 0.85, AtLeast: true},
 	{Label: "C ≥ 2 × D throughput", Num: "C", Den: "D", Metric: "rps", Limit: 2, AtLeast: true},
 	{Label: "T1 ≥ 0.8 × T0 throughput", Num: "T1", Den: "T0", Metric: "rps", Limit: 0.8, AtLeast: true},
+	{Label: "T3 ≥ 0.8 × T0 throughput", Num: "T3", Den: "T0", Metric: "rps", Limit: 0.8, AtLeast: true},
 }
 
 // LatencyTarget bounds Num's open-loop p99 by Limit × Den's p99, both
@@ -42,13 +43,17 @@ type LatencyTarget struct {
 
 // LatencyTargets are the p99 targets, on open-loop runs at 50% and 80% of
 // the capacity of the setup each pair is compared with: imgate answering
-// (C) against the gateway's static reply (B), and imgate forwarding (E)
-// against the status quo proxy (D).
+// (C) against the gateway's static reply (B), imgate forwarding (E)
+// against the status quo proxy (D), and the WASM plugin answering in
+// Traefik (T3) against Traefik proxying to a static upstream (T0), at
+// shares of T3's capacity (the slower side's, which both sustain).
 var LatencyTargets = []LatencyTarget{
 	{Label: "C p99 ≤ 1.2 × B p99 at 50% of B's capacity", Point: "B50", Num: "C", Den: "B", Limit: 1.2},
 	{Label: "C p99 ≤ 1.2 × B p99 at 80% of B's capacity", Point: "B80", Num: "C", Den: "B", Limit: 1.2},
 	{Label: "E p99 ≤ 1.15 × D p99 at 50% of D's capacity", Point: "D50", Num: "E", Den: "D", Limit: 1.15},
 	{Label: "E p99 ≤ 1.15 × D p99 at 80% of D's capacity", Point: "D80", Num: "E", Den: "D", Limit: 1.15},
+	{Label: "T3 p99 ≤ 1.2 × T0 p99 at 50% of T3's capacity", Point: "T3-50", Num: "T3", Den: "T0", Limit: 1.2},
+	{Label: "T3 p99 ≤ 1.2 × T0 p99 at 80% of T3's capacity", Point: "T3-80", Num: "T3", Den: "T0", Limit: 1.2},
 }
 
 // P99Ratio is Num's open-loop p99 over Den's at one point on one

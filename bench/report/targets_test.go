@@ -19,6 +19,7 @@ func TestCheckRatios(t *testing.T) {
 		RatioTargets[0].Label: {0.9, true},  // C/B req/s 27000/30000
 		RatioTargets[1].Label: {2.25, true}, // C/D req/s 27000/12000
 		RatioTargets[2].Label: {0.4, false}, // T1/T0 req/s 8000/20000
+		RatioTargets[3].Label: {0.9, true},  // T3/T0 req/s 18000/20000
 	}
 	for _, c := range checks {
 		w := want[c.Target]
@@ -80,7 +81,7 @@ func TestCheckLatency(t *testing.T) {
 	want := []struct {
 		value float64
 		met   bool
-	}{{1.1, true}, {1.5, false}, {1.1, true}, {45, false}}
+	}{{1.1, true}, {1.5, false}, {1.1, true}, {45, false}, {1.1, true}, {1.3, false}}
 	if len(checks) != len(want) {
 		t.Fatalf("got %d checks: %+v", len(checks), checks)
 	}

@@ -23,11 +23,15 @@ type TraefikPair struct {
 
 // TraefikPairs answer a Traefik user's first question, what the plugin
 // costs: imgate answering from rules in Traefik (T1) against Traefik
-// proxying to a static upstream (T0), the ratio of issue 13; and imgate
-// forwarding in Traefik (T2) against the status quo (D).
+// proxying to a static upstream (T0), the ratio of issue 13; imgate
+// forwarding in Traefik (T2) against the status quo (D); the WASM plugin
+// answering from rules (T3) against T0, and against the interpreted
+// plugin (T1) at T1's rates, which both sustain.
 var TraefikPairs = []TraefikPair{
 	{Num: "T1", Den: "T0", NumIs: "imgate answering from rules in Traefik (T1)", DenIs: "Traefik proxying to a static upstream (T0)", Points: []string{"T1-50", "T1-80"}},
 	{Num: "T2", Den: "D", NumIs: "imgate verifying and forwarding in Traefik (T2)", DenIs: "the status quo (D: Caddy proxying to the deciding service)", Points: []string{"T2-50", "T2-80"}},
+	{Num: "T3", Den: "T0", NumIs: "imgate's WASM plugin answering from rules in Traefik (T3)", DenIs: "Traefik proxying to a static upstream (T0)", Points: []string{"T3-50", "T3-80"}},
+	{Num: "T3", Den: "T1", NumIs: "imgate's WASM plugin answering from rules in Traefik (T3)", DenIs: "the interpreted plugin answering from the same rules (T1)", Points: []string{"T1-50", "T1-80"}},
 }
 
 // traefikSetups are the Traefik setups the pairs name, sorted.

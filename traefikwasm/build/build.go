@@ -1,11 +1,15 @@
 // Package build builds imgate's WASM plugin (traefikwasm) with standard Go
 // and lays it out as a Traefik local plugin: plugin.wasm beside the
 // plugin's .traefik.yml (runtime: wasm), in
-// plugins-local/src/<ModuleName>. Tests, the real-Traefik suite and the
+// plugins-local/src/<ModuleName>. The built module is rewritten so that
+// it runs safely on the wazero version Traefik v3.7.9 embeds (see
+// LowerBulkMemory). cmd/imgate-wasm, tests, the real-Traefik suite and the
 // benchmark harness share it.
 package build
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -22,8 +26,10 @@ const ModuleName = "github.com/imgate/imgate/traefikwasm"
 // ErrBuild marks a failed build or layout.
 var ErrBuild = errors.New("wasm plugin build")
 
-// Command is the build command, run at the repository root, that the
-// README gives; Build runs it with the output file appended.
+// Command is the compile step, run at the repository root; Build runs it
+// with the output file appended, then lowers the module's bulk-memory
+// instructions (LowerBulkMemory). A module built by this command alone
+// crashes under load in Traefik v3.7.9.
 var Command = []string{"go", "build", "-buildmode=c-shared", "-trimpath", "-o"}
 
 // Env is the environment Build adds to the command's.
@@ -42,15 +48,11 @@ func RepoRoot() (string, error) {
 	return root, nil
 }
 
-// Build compiles traefikwasm into out (a plugin.wasm path). Go's build
-// cache makes a rebuild of unchanged sources a link step. The file is
-// written beside out and renamed, so concurrent builds never leave a torn
-// file.
+// Build compiles traefikwasm into out (a plugin.wasm path) and lowers its
+// bulk-memory instructions. Go's build cache makes a rebuild of unchanged
+// sources a link step. The file is written beside out and renamed, so
+// concurrent builds never leave a torn file.
 func Build(out string) error {
-	root, err := RepoRoot()
-	if err != nil {
-		return err
-	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
@@ -60,18 +62,53 @@ func Build(out string) error {
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	args := append(append([]string{}, Command[1:]...), tmp.Name(), "./traefikwasm")
+	if err := compile(tmp.Name()); err != nil {
+		return err
+	}
+	if err := lowerFile(tmp.Name()); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), out)
+}
+
+// compile runs Command for traefikwasm into out, at the repository root.
+func compile(out string) error {
+	root, err := RepoRoot()
+	if err != nil {
+		return err
+	}
+	args := append(append([]string{}, Command[1:]...), out, "./traefikwasm")
 	cmd := exec.Command(Command[0], args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), Env...)
 	if output, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%s %v: %s\n%s: %w", Command[0], args, err.Error(), output, ErrBuild)
 	}
-	return os.Rename(tmp.Name(), out)
+	return nil
+}
+
+// lowerFile rewrites a built module in place with LowerBulkMemory and
+// checks that no instruction calling the host's memmove is left.
+func lowerFile(path string) error {
+	module, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	lowered, err := LowerBulkMemory(module)
+	if err != nil {
+		return fmt.Errorf("lowering bulk memory in %s: %s: %w", path, err.Error(), ErrBuild)
+	}
+	if n, err := CountBulkMemory(lowered); err != nil || n != 0 {
+		return fmt.Errorf("lowering bulk memory in %s left %d instructions (%v): %w", path, n, err, ErrBuild)
+	}
+	return os.WriteFile(path, lowered, 0o644)
 }
 
 // Cached builds plugin.wasm into the cache folder ($IMGATE_CACHE, default
-// ~/.cache/imgate, under wasm/) and returns its path.
+// ~/.cache/imgate, under wasm/<checkout>/) and returns its path. Each
+// checkout has its own file: checkouts of other branches on the same
+// machine build different plugins, and a shared path would let one's
+// tests load another's build.
 func Cached() (string, error) {
 	dir := os.Getenv("IMGATE_CACHE")
 	if dir == "" {
@@ -81,7 +118,12 @@ func Cached() (string, error) {
 		}
 		dir = filepath.Join(home, ".cache", "imgate")
 	}
-	out := filepath.Join(dir, "wasm", "plugin.wasm")
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(root))
+	out := filepath.Join(dir, "wasm", hex.EncodeToString(sum[:6]), "plugin.wasm")
 	return out, Build(out)
 }
 

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// TestBuildAndInstall builds plugin.wasm and lays it out as a local
-// plugin, twice into the same folder (a rebuild replaces the file) and
+// TestBuildAndInstall builds plugin.wasm (lowered: no bulk-memory
+// instruction left) and lays it out as a local plugin, twice into the same folder (a rebuild replaces the file) and
 // once into the checkout's own traefikwasm folder, where .traefik.yml is
 // the source itself.
 func TestBuildAndInstall(t *testing.T) {
@@ -50,4 +50,13 @@ func TestBuildAndInstall(t *testing.T) {
 	if err := Install(filepath.Join(dir, "missing.wasm"), dir); err == nil {
 		t.Error("installing a missing wasm file succeeded")
 	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -15,10 +15,13 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/http-wasm/http-wasm-host-go/handler"
 	wasm "github.com/http-wasm/http-wasm-host-go/handler/nethttp"
+	"github.com/imgate/imgate/traefikwasm/build"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -29,11 +32,17 @@ type Module struct {
 }
 
 // Load reads and compiles plugin.wasm once; every middleware built from
-// the Module reuses the compiled code, as Traefik's builder does.
+// the Module reuses the compiled code, as Traefik's builder does. A module
+// that still has bulk-memory instructions is refused: this wazero version
+// (Traefik's) corrupts such a guest under load (see build.LowerBulkMemory),
+// so it was not built by build.Build.
 func Load(ctx context.Context, wasmPath string) (*Module, error) {
 	code, err := os.ReadFile(wasmPath)
 	if err != nil {
 		return nil, fmt.Errorf("loading the wasm binary: %w", err)
+	}
+	if n, err := build.CountBulkMemory(code); err != nil || n > 0 {
+		return nil, fmt.Errorf("%s has %d bulk-memory instructions (%v); build it with cmd/imgate-wasm (build.Build), which lowers them: %w", wasmPath, n, err, build.ErrModule)
 	}
 	m := &Module{code: code, cache: wazero.NewCompilationCache()}
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(m.cache))
@@ -48,7 +57,26 @@ func Load(ctx context.Context, wasmPath string) (*Module, error) {
 type Middleware struct {
 	http.Handler
 	mw wasm.Middleware
+	rt *countingRuntime
 }
+
+// countingRuntime counts the guest instances the pool creates: http-wasm
+// instantiates every guest through the runtime it is given (WASI and its
+// host module are instantiated on the runtime itself, uncounted).
+type countingRuntime struct {
+	wazero.Runtime
+	instances atomic.Int64
+}
+
+func (r *countingRuntime) InstantiateModule(ctx context.Context, compiled wazero.CompiledModule, config wazero.ModuleConfig) (api.Module, error) {
+	r.instances.Add(1)
+	return r.Runtime.InstantiateModule(ctx, compiled, config)
+}
+
+// Instances returns how many guest instances the pool has created, the
+// first one included: Traefik's host makes one per concurrent request,
+// and a new one when the garbage collector has dropped an idle one.
+func (m *Middleware) Instances() int64 { return m.rt.instances.Load() }
 
 // Mount is a host directory the guest may read (Traefik's plugin
 // settings.mounts entry, "dir" or "host:guest", ":ro" for read-only).
@@ -58,8 +86,8 @@ type Mount = string
 // one per router and configuration. Logs go to logf (level and message);
 // nil drops them. Close releases the instances.
 func (m *Module) New(ctx context.Context, config map[string]any, next http.Handler, logf func(level int, msg string), mounts ...Mount) (*Middleware, error) {
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(m.cache))
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+	rt := &countingRuntime{Runtime: wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(m.cache))}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt.Runtime); err != nil {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("instantiating wasi: %w", err)
 	}
@@ -89,7 +117,7 @@ func (m *Module) New(ctx context.Context, config map[string]any, next http.Handl
 		rt.Close(ctx)
 		return nil, fmt.Errorf("creating middleware: %w", err)
 	}
-	return &Middleware{Handler: mw.NewHandler(ctx, next), mw: mw}, nil
+	return &Middleware{Handler: mw.NewHandler(ctx, next), mw: mw, rt: rt}, nil
 }
 
 // Close closes the middleware's runtime and instances.

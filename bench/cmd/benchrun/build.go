@@ -24,3 +24,25 @@ func Build(ctx context.Context, src, dir string) (map[string]string, error) {
 	}
 	return bins, nil
 }
+
+// BuildPlugins writes plugin.wasm into the folder of every setup's WASM
+// plugin in the measured tree at src, with the tree's own builder
+// (ProgramWasmBuild, built by Build): the Go toolchain's wasip1 build and
+// the rewrite Traefik v3.7.9 needs (traefikwasm/build).
+func BuildPlugins(ctx context.Context, bins map[string]string, src string) error {
+	built := map[string]bool{}
+	for _, s := range Setups {
+		if s.Plugin == nil || !s.Plugin.Wasm || built[s.Plugin.Dir] {
+			continue
+		}
+		built[s.Plugin.Dir] = true
+		out := filepath.Join(src, filepath.FromSlash(s.Plugin.Dir), wasmFile)
+		cmd := exec.CommandContext(ctx, bins[ProgramWasmBuild], "-o", out)
+		cmd.Dir = src
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("building %s for setup %s: %w", out, s.ID, err)
+		}
+	}
+	return nil
+}

@@ -1,9 +1,9 @@
 // Command benchrun is the imgate benchmark. It exports the tree to measure
 // (HEAD, or with -dirty the working tree, whose diff's hash it records),
 // builds Caddy with imgate, the bare and plain net/http servers, the status
-// quo service and the open-loop client from that export, starts the setups
-// on loopback (the Traefik ones with the real Traefik binary of -traefik and
-// the export as its local plugin) and checks every reply. It then drives each setup with wrk on
+// quo service, the open-loop client and the WASM plugin from that export,
+// starts the setups on loopback (the Traefik ones with the real Traefik
+// binary of -traefik and the export as its local plugin) and checks every reply. It then drives each setup with wrk on
 // the same callback workloads (closed loop, interleaved, repeated: the
 // throughput), drives them again at fixed rates below saturation (open
 // loop: the latency), runs the in-process Go benchmarks from the same

@@ -77,6 +77,10 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 	if b.bins, err = Build(ctx, b.src, tmp); err != nil {
 		return nil, err
 	}
+	step("building the WASM plugin of " + setupsWhere(func(s Setup) bool { return s.Plugin != nil && s.Plugin.Wasm }))
+	if err := BuildPlugins(ctx, b.bins, b.src); err != nil {
+		return nil, err
+	}
 	rulesPath := rules.Path(b.src)
 	cfg, err := rules.Read(rulesPath)
 	if err != nil {
@@ -170,8 +174,9 @@ func measure(ctx context.Context, o options, repo string) (*report.Results, erro
 		fmt.Sprintf("Setup order rotates by one each repeat (repeat 1: %s, repeat 2 starts with the second, ...) so drift over the run does not favour a setup; %d repeats × %d workloads × %d setups closed-loop.", strings.Join(setupIDs(), " "), o.repeats, len(Workloads), len(Setups)),
 		fmt.Sprintf("Caddy (%s) is cmd/caddy (standard modules + imgate) with default logging (no access log) and GOMAXPROCS default; imgate logs only denials (info) in these workloads, and F logs them likewise.",
 			setupsWhere(func(s Setup) bool { return s.Program == ProgramCaddy })),
-		fmt.Sprintf("Traefik (%s) is the real binary (%s, built by .ci/traefik-build.sh from the Go module proxy), started by internal/traefikreal on loopback with the file provider serving bench/configs/<setup>.yml, GOMAXPROCS default, log level ERROR (Traefik's default: imgate's denial lines go to its DEBUG stream and are not written) and no access log. %s load the measured export as the local plugin imgate, interpreted by Yaegi; bench/cmd/benchrun's tests check that T1's plugin config, decoded as Traefik decodes it, is exactly bench/configs/rules.json.",
-			setupsWhere(func(s Setup) bool { return s.Program == ProgramTraefik }), traefikVersion, setupsWhere(func(s Setup) bool { return s.Plugin != nil })),
+		fmt.Sprintf("Traefik (%s) is the real binary (%s, built by .ci/traefik-build.sh from the Go module proxy), started by internal/traefikreal on loopback with the file provider serving bench/configs/<setup>.yml, GOMAXPROCS default, log level ERROR (Traefik's default: imgate's denial lines go to its DEBUG stream and are not written) and no access log. %s load the measured export as the local plugin imgate, interpreted by Yaegi; %s load plugin.wasm built from the export by its cmd/imgate-wasm (runtime: wasm); bench/cmd/benchrun's tests check that T1's plugin config, decoded as Traefik decodes it, is exactly bench/configs/rules.json, and that T3's dynamic configuration is T1's.",
+			setupsWhere(func(s Setup) bool { return s.Program == ProgramTraefik }), traefikVersion,
+			setupsWhere(func(s Setup) bool { return s.Plugin != nil && !s.Plugin.Wasm }), setupsWhere(func(s Setup) bool { return s.Plugin != nil && s.Plugin.Wasm })),
 	)
 
 	if err := b.closedLoop(ctx, load); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/imgate/imgate/bench/report"
+	"github.com/imgate/imgate/traefikwasm/build"
 )
 
 // The programs a run builds from the measured tree, by name, with their
@@ -17,6 +18,9 @@ const (
 	ProgramCaddy     = "caddy"
 	ProgramStatusQuo = "statusquo"
 	ProgramOpenLoop  = "openloop"
+	// ProgramWasmBuild builds the WASM plugin (cmd/imgate-wasm) for the
+	// setups whose plugin is WASM (BuildPlugins).
+	ProgramWasmBuild = "imgate-wasm"
 	// ProgramTraefik is the real Traefik binary (-traefik, which
 	// bench/run.sh gets from .ci/traefik-build.sh), not built from the
 	// measured tree; the tree is its plugin.
@@ -41,6 +45,7 @@ var Programs = []struct{ Name, Package string }{
 	{ProgramPlain, "./bench/plain"},
 	{ProgramStatusQuo, "./bench/statusquo"},
 	{ProgramOpenLoop, "./bench/cmd/openloop"},
+	{ProgramWasmBuild, "./cmd/imgate-wasm"},
 }
 
 // Upstreams are the servers setups proxy to, by name (Upstream*) with
@@ -89,6 +94,10 @@ type TraefikPlugin struct {
 	// Module is the plugin's moduleName; default: the module of Dir's
 	// go.mod.
 	Module string
+	// Wasm says Dir's manifest is runtime: wasm: BuildPlugins writes
+	// plugin.wasm, built from the measured tree, into Dir before Traefik
+	// starts.
+	Wasm bool
 }
 
 // Setups in the order each repeat starts from.
@@ -102,6 +111,7 @@ var Setups = []Setup{
 	{Item: report.Item{ID: "T0", Description: "Traefik v3.7.9 routing every callback to a static upstream, a bare net/http server answering the fixed allow reply (Traefik has no static reply of its own: one proxy hop, no plugin; decides nothing)"}, Program: ProgramTraefik, Config: "T0.yml", Upstream: UpstreamStatic},
 	{Item: report.Item{ID: "T1", Description: "Traefik v3.7.9 + the imgate plugin (interpreted by Yaegi, this tree as a local plugin) answering from the same rules"}, Program: ProgramTraefik, Config: "T1.yml", Decides: true, Plugin: &TraefikPlugin{Dir: "."}, Profile: true},
 	{Item: report.Item{ID: "T2", Description: "Traefik v3.7.9 + the imgate plugin (interpreted) verifying and forwarding every callback (normalized format) to the status quo service, which decides (the Traefik counterpart of E)"}, Program: ProgramTraefik, Config: "T2.yml", Decides: true, Upstream: UpstreamService, Plugin: &TraefikPlugin{Dir: "."}},
+	{Item: report.Item{ID: "T3", Description: "Traefik v3.7.9 + imgate's WASM plugin (runtime: wasm, plugin.wasm built from this tree by cmd/imgate-wasm) answering from the same rules as T1"}, Program: ProgramTraefik, Config: "T3.yml", Decides: true, Plugin: &TraefikPlugin{Dir: "traefikwasm", Module: build.ModuleName, Wasm: true}},
 }
 
 // Ports are the loopback ports of one run. Traefik setups take free ports

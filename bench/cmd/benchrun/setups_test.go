@@ -34,7 +34,7 @@ func TestSetupsAreConsistent(t *testing.T) {
 				t.Errorf("setup %s: %v", s.ID, err)
 			}
 			if s.Plugin != nil {
-				if _, err := s.Plugin.Local(repoFromHere); err != nil {
+				if _, err := s.Plugin.Local(builtPlugins(t, s.Plugin)); err != nil {
 					t.Errorf("setup %s: %v", s.ID, err)
 				}
 			}
@@ -178,12 +178,12 @@ func TestSelectWorkloads(t *testing.T) {
 }
 
 func TestPointRates(t *testing.T) {
-	sums := map[string]map[string]report.Summary{"B": {"mix-deny10": {RPS: 30000}}, "D": {"mix-deny10": {RPS: 8000}}, "T1": {"mix-deny10": {RPS: 4000}}, "T2": {"mix-deny10": {RPS: 2000}}}
+	sums := map[string]map[string]report.Summary{"B": {"mix-deny10": {RPS: 30000}}, "D": {"mix-deny10": {RPS: 8000}}, "T1": {"mix-deny10": {RPS: 4000}}, "T2": {"mix-deny10": {RPS: 2000}}, "T3": {"mix-deny10": {RPS: 10000}}}
 	points, err := pointRates(OpenLoopPoints, sums, []string{"mix-deny10"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]float64{"B50": 15000, "B80": 24000, "D50": 4000, "D80": 6400, "T1-50": 2000, "T1-80": 3200, "T2-50": 1000, "T2-80": 1600}
+	want := map[string]float64{"B50": 15000, "B80": 24000, "D50": 4000, "D80": 6400, "T1-50": 2000, "T1-80": 3200, "T2-50": 1000, "T2-80": 1600, "T3-50": 5000, "T3-80": 8000}
 	for _, pt := range points {
 		if pt.Rates["mix-deny10"] != want[pt.ID] {
 			t.Errorf("%s: rate %v, want %v", pt.ID, pt.Rates["mix-deny10"], want[pt.ID])
@@ -195,4 +195,30 @@ func TestPointRates(t *testing.T) {
 	if _, err := pointRates(OpenLoopPoints, sums, []string{"tencent-join"}); err == nil {
 		t.Error("a workload without closed-loop throughput got a rate")
 	}
+}
+
+// builtPlugins returns the tree Local should find plugin's folder in: the
+// repository for a plugin of sources, and for a WASM plugin a copy of its
+// manifest with a plugin.wasm beside it, as BuildPlugins leaves the
+// measured tree (the working tree need not hold a build).
+func builtPlugins(t *testing.T, plugin *TraefikPlugin) string {
+	t.Helper()
+	if !plugin.Wasm {
+		return repoFromHere
+	}
+	src := t.TempDir()
+	dir := filepath.Join(src, filepath.FromSlash(plugin.Dir))
+	manifest, err := os.ReadFile(filepath.Join(repoFromHere, filepath.FromSlash(plugin.Dir), ".traefik.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string][]byte{".traefik.yml": manifest, wasmFile: []byte("\x00asm\x01\x00\x00\x00")} {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return src
 }

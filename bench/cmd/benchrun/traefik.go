@@ -93,12 +93,27 @@ func StartTraefik(s Setup, binary, src string, upstreamPort int, logDir string, 
 	return t, nil
 }
 
+// wasmFile is where a WASM plugin's manifest (wasmPath) expects the
+// module, in the plugin's folder.
+const wasmFile = "plugin.wasm"
+
 // Local is the plugin as Traefik loads it: its directory in the measured
-// tree at src, linked under plugins-local as "imgate".
+// tree at src, linked under plugins-local as "imgate". A WASM plugin's
+// folder must hold plugin.wasm (BuildPlugins) and a manifest that says
+// runtime: wasm.
 func (p TraefikPlugin) Local(src string) (traefikreal.LocalPlugin, error) {
 	dir := filepath.Join(src, filepath.FromSlash(p.Dir))
-	if _, err := os.Stat(filepath.Join(dir, ".traefik.yml")); err != nil {
+	manifest, err := os.ReadFile(filepath.Join(dir, ".traefik.yml"))
+	if err != nil {
 		return traefikreal.LocalPlugin{}, fmt.Errorf("plugin %s has no manifest: %w", p.Dir, err)
+	}
+	if wasm := strings.Contains(string(manifest), "runtime: wasm"); wasm != p.Wasm {
+		return traefikreal.LocalPlugin{}, fmt.Errorf("plugin %s: its manifest's runtime is wasm: %v, the setup says %v", p.Dir, wasm, p.Wasm)
+	}
+	if p.Wasm {
+		if _, err := os.Stat(filepath.Join(dir, wasmFile)); err != nil {
+			return traefikreal.LocalPlugin{}, fmt.Errorf("plugin %s is not built (BuildPlugins): %w", p.Dir, err)
+		}
 	}
 	module := p.Module
 	if module == "" {

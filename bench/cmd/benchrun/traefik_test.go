@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"github.com/imgate/imgate/internal/traefikload"
 	"github.com/imgate/imgate/internal/traefikreal"
 	"github.com/imgate/imgate/traefikplugin"
+	"github.com/imgate/imgate/traefikwasm/build"
 )
 
 // traefikSetup reads bench/configs/<name> as the run hands it to Traefik,
@@ -143,5 +145,73 @@ func TestTraefikPluginLocal(t *testing.T) {
 	}
 	if _, err := TraefikVersion(""); err == nil {
 		t.Error("no Traefik binary was accepted")
+	}
+	wasm := TraefikPlugin{Dir: "traefikwasm", Module: build.ModuleName, Wasm: true}
+	src := builtPlugins(t, &wasm)
+	if p, err := wasm.Local(src); err != nil || p.Name != traefikreal.PluginName || p.ModuleName != build.ModuleName {
+		t.Errorf("the built WASM plugin: %+v, %v", p, err)
+	}
+	if err := os.Remove(filepath.Join(src, "traefikwasm", wasmFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wasm.Local(src); err == nil {
+		t.Error("a WASM plugin without plugin.wasm was taken")
+	}
+	if _, err := (TraefikPlugin{Dir: ".", Wasm: true}).Local(root); err == nil {
+		t.Error("the Yaegi plugin's folder was taken as a WASM plugin")
+	}
+	if _, err := (TraefikPlugin{Dir: "traefikwasm", Module: build.ModuleName}).Local(root); err == nil {
+		t.Error("the WASM plugin's folder was taken as a plugin of sources")
+	}
+}
+
+// TestTraefikWasmSetup: T3 runs the WASM plugin with T1's dynamic
+// configuration (so with exactly rules.json, TestTraefikRulesMatchService),
+// and its plugin is the WASM one.
+func TestTraefikWasmSetup(t *testing.T) {
+	_, t1, _ := traefikSetup(t, "T1.yml")
+	_, t3, _ := traefikSetup(t, "T3.yml")
+	if !reflect.DeepEqual(t1, t3) {
+		t.Errorf("T3.yml's dynamic configuration differs from T1.yml's:\n T3 %v\n T1 %v", t3, t1)
+	}
+	for _, s := range Setups {
+		if s.ID == "T3" && (s.Plugin == nil || !s.Plugin.Wasm || s.Config != "T3.yml" || !s.Decides) {
+			t.Errorf("setup T3 is not the WASM plugin deciding with T3.yml: %+v", s)
+		}
+	}
+}
+
+// TestBuildPlugins: every WASM plugin folder gets plugin.wasm from the
+// builder program, once, run in the measured tree with -o; a failing
+// builder fails the run.
+func TestBuildPlugins(t *testing.T) {
+	src := t.TempDir()
+	calls := filepath.Join(t.TempDir(), "calls")
+	builder := filepath.Join(t.TempDir(), "imgate-wasm")
+	script := "#!/bin/sh\necho \"$PWD $*\" >>" + calls + "\nmkdir -p \"$(dirname \"$2\")\" && echo wasm >\"$2\"\n"
+	if err := os.WriteFile(builder, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := BuildPlugins(context.Background(), map[string]string{ProgramWasmBuild: builder}, src); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ""
+	for _, s := range Setups {
+		if s.Plugin != nil && s.Plugin.Wasm && !strings.Contains(want, s.Plugin.Dir) {
+			want += src + " -o " + filepath.Join(src, s.Plugin.Dir, wasmFile) + "\n"
+		}
+	}
+	if want == "" || string(got) != want {
+		t.Errorf("builder calls:\n%s\nwant\n%s", got, want)
+	}
+	if err := os.WriteFile(builder, []byte("#!/bin/sh\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := BuildPlugins(context.Background(), map[string]string{ProgramWasmBuild: builder}, src); err == nil {
+		t.Error("a failing builder did not fail the run")
 	}
 }

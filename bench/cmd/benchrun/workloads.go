@@ -28,7 +28,7 @@ var DefaultOpenLoopWorkloads = []string{"mix-deny10"}
 // the setups that the latency targets and report.TraefikPairs compare at
 // it, plus the ceilings that put them in context; D and E cannot sustain
 // B's rates, so they get points of their own. The Traefik pairs are
-// compared at shares of the slower side's capacity (T1's, T2's), the
+// compared at shares of the slower side's capacity (T1's, T2's, T3's), the
 // rates a Traefik user can run the plugin at, so that both sides keep up
 // and the p99 ratio is the latency the plugin adds rather than its
 // backlog.
@@ -37,8 +37,10 @@ var OpenLoopPoints = []report.OpenLoopPoint{
 	{ID: "B80", Of: "B", Fraction: 0.8, Setups: []string{"A", "B", "C", "F"}},
 	{ID: "D50", Of: "D", Fraction: 0.5, Setups: []string{"D", "E"}},
 	{ID: "D80", Of: "D", Fraction: 0.8, Setups: []string{"D", "E"}},
-	{ID: "T1-50", Of: "T1", Fraction: 0.5, Setups: []string{"T0", "T1"}},
-	{ID: "T1-80", Of: "T1", Fraction: 0.8, Setups: []string{"T0", "T1"}},
+	{ID: "T1-50", Of: "T1", Fraction: 0.5, Setups: []string{"T0", "T1", "T3"}},
+	{ID: "T1-80", Of: "T1", Fraction: 0.8, Setups: []string{"T0", "T1", "T3"}},
 	{ID: "T2-50", Of: "T2", Fraction: 0.5, Setups: []string{"D", "T2"}},
 	{ID: "T2-80", Of: "T2", Fraction: 0.8, Setups: []string{"D", "T2"}},
+	{ID: "T3-50", Of: "T3", Fraction: 0.5, Setups: []string{"T0", "T3"}},
+	{ID: "T3-80", Of: "T3", Fraction: 0.8, Setups: []string{"T0", "T3"}},
 }
