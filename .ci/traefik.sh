@@ -20,7 +20,7 @@ ln -s "$repo" "$tmp/gopath/src/$module"
 
 cd "$tmp/gopath/src/$module"
 status=0
-for pkg in core traefikplugin internal/golden internal/upstreamtest; do
+for pkg in core traefikplugin internal/golden internal/upstreamtest internal/redistest; do
   echo "--- yaegi test $module/$pkg"
   start=$SECONDS
   if GOPATH="$tmp/gopath" GO111MODULE=off "$tmp/bin/yaegi" test "$@" "$module/$pkg"; then

@@ -68,6 +68,11 @@ type Config struct {
 	// (checked lazily on traffic, no background goroutine). Default: "5s".
 	ListReloadInterval string `json:"listReloadInterval,omitempty"`
 
+	// Store says where rate-limit state lives: "memory" (this process)
+	// or "redis" (shared by every replica); see storeconfig.go.
+	// Default: memory.
+	Store StoreConfig `json:"store,omitempty"`
+
 	// DecisionHeader, when set, names a response header carrying
 	// "<result>; rule=<rule>" so access logs can count decisions.
 	// Default: "" (no header).
@@ -130,6 +135,13 @@ type RuleConfig struct {
 
 	// RateBy picks the rate key: "actor" or "group". Default: "actor".
 	RateBy string `json:"rateBy,omitempty"`
+
+	// StoreFailure decides the rate condition when the shared store
+	// (store.type redis) fails or does not answer within store.timeout:
+	// "allow" (the rate is not exceeded), "deny" (it is: the rule's action
+	// applies) or "local" (this replica's in-memory buckets decide).
+	// Only for a rule with a rate. Default: "local".
+	StoreFailure string `json:"storeFailure,omitempty"`
 
 	// Action is "allow", "deny" or "forward". Required.
 	Action string `json:"action,omitempty"`
@@ -315,6 +327,9 @@ type settings struct {
 	// delivery is nil when durable delivery is off.
 	delivery *deliverySettings
 
+	// store is where rate-limit state lives.
+	store storeSettings
+
 	// Each platform's settle fills its own settings (a new platform adds
 	// its fields here).
 	tencent tencentSettings
@@ -392,6 +407,9 @@ func (c *Config) validate() (*settings, error) {
 		return nil, err
 	}
 	if s.delivery, err = c.Delivery.validate(); err != nil {
+		return nil, err
+	}
+	if err = settleStore(&c.Store, s); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -81,6 +81,12 @@ type Outcome struct {
 	// delivery (X-Imgate-Delivery-Id), or of the earlier one a platform
 	// retry duplicated.
 	DeliveryID string
+	// StoreFailure is set when the shared store (store.type redis) could
+	// not settle the rate conditions, so each rate rule's storeFailure
+	// did: "timeout", "down" or "error" (see StoreFailureReason); StoreErr
+	// has the detail. Empty when the store answered or was not asked.
+	StoreFailure string
+	StoreErr     error
 	// Duration is the time spent in imgate, set by Serve.
 	Duration time.Duration
 }
@@ -109,6 +115,11 @@ type Engine struct {
 	// spool delivers forwarded after-callbacks durably; nil when off.
 	spool  *spool
 	closed atomic.Bool
+	// store holds rate-limit state (store.go); storeDown and
+	// storeObserver report its health changes.
+	store         *store
+	storeDown     atomic.Int64
+	storeObserver atomic.Value
 }
 
 // New validates cfg and compiles it. Errors name the config key and the reason.
@@ -146,19 +157,31 @@ func New(cfg Config) (*Engine, error) {
 			return nil, err
 		}
 	}
+	// Once nothing can fail: a Redis store holds a share of a connection
+	// pool until Close.
+	e.store = newStore(s)
 	return e, nil
 }
 
 // Close releases what the engine shares with other engines: its spool,
-// whose worker stops when no engine uses the directory any more. Hosts call
-// it when they drop an engine (Caddy's usage pool, Traefik's registry when
-// a config replaces another). An engine is not used after Close.
+// whose worker stops when no engine uses the directory any more, and its
+// share of a Redis store's connections, which close with the last share.
+// Hosts call it when they drop an engine (Caddy's usage pool, Traefik's
+// registry when a config replaces another). An engine is not used after
+// Close; a request still running on it decides its rate rules by their
+// storeFailure if it finds the connections closed.
 func (e *Engine) Close() {
+	if !e.closed.CompareAndSwap(false, true) {
+		return
+	}
 	// The spool stays reachable: a request still running on a replaced
 	// engine may spool one more entry, which waits on disk for the next
 	// worker of that directory.
-	if e.spool != nil && e.closed.CompareAndSwap(false, true) {
+	if e.spool != nil {
 		releaseSpool(e.spool)
+	}
+	if e.store != nil {
+		e.store.kind.close(e.store)
 	}
 }
 
@@ -330,22 +353,10 @@ func applyRules(e *Engine, ev *Event, out *Outcome, now int64) {
 	p := ev.platform
 	action := e.set.defaultAction
 	ruleName := RuleDefault
-	var matched []string
-	var r *rule
-	for _, candidate := range e.cands[p.index][ev.Event] {
-		ok, members := ruleMatch(candidate, ev, now)
-		if !ok {
-			continue
-		}
-		if candidate.shadow {
-			out.Shadow = append(out.Shadow, ShadowHit{Rule: candidate.name, Action: candidate.action})
-			continue
-		}
-		r = candidate
-		action = candidate.action
-		ruleName = candidate.name
-		matched = members
-		break
+	r, matched := pickRule(e, ev, out, now)
+	if r != nil {
+		action = r.action
+		ruleName = r.name
 	}
 	out.Rule = ruleName
 	// The common replies are constant per platform, rule and outcome and

@@ -35,4 +35,15 @@ var (
 	ErrSource = errors.New("source not allowed")
 	// ErrUpstream marks an upstream answer that could not be used.
 	ErrUpstream = errors.New("upstream failed")
+	// ErrStoreTimeout marks a shared store (Redis) that did not answer
+	// within store.timeout.
+	ErrStoreTimeout = errors.New("store timeout")
+	// ErrStoreDown marks a shared store imgate cannot reach: connections
+	// refused or broken, or reconnecting after failures (with backoff).
+	ErrStoreDown = errors.New("store unavailable")
+	// ErrStoreReply marks an error reply from the shared store (wrong
+	// password, out of memory, a read-only replica...).
+	ErrStoreReply = errors.New("store error reply")
+	// ErrStoreProtocol marks a reply that is not valid RESP2.
+	ErrStoreProtocol = errors.New("store protocol error")
 )

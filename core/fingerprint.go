@@ -28,6 +28,13 @@ func Fingerprint(cfg Config) string {
 		data = append(data, 0)
 		data = append(data, p.credential(&s)...)
 	}
+	// So does the Redis password: a rotated password file reconnects.
+	password, perr := storeCredential(&cfg.Store).resolve()
+	if perr != nil {
+		data = append(data, perr.Error()...)
+	}
+	data = append(data, 0)
+	data = append(data, password...)
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:16])
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // rule is the compiled form of a RuleConfig.
@@ -26,8 +27,16 @@ type rule struct {
 	maxMembers  int
 	rate        *limiter
 	rateByGroup bool
-	action      string
-	shadow      bool
+	// ratePeriod and rateInterval are the rate's period and the time one
+	// token takes to come back (period/N), in microseconds, for the Redis
+	// store's script.
+	ratePeriod   int64
+	rateInterval float64
+	// storeFailure settles the rate condition when the shared store
+	// fails: StoreFailureAllow, StoreFailureDeny or StoreFailureLocal.
+	storeFailure string
+	action       string
+	shadow       bool
 }
 
 // ShadowHit records what a shadow rule would have done.
@@ -104,12 +113,20 @@ func compileRule(i int, c *RuleConfig, lists map[string]*List, s *settings) (*ru
 			return nil, fmt.Errorf("%s.rate: %w", key, rerr)
 		}
 		r.rate = newLimiter(n, per, s.rateMaxKeys)
+		r.ratePeriod = int64(per / time.Microsecond)
+		r.rateInterval = float64(per) / float64(time.Microsecond) / n
 	}
 	by, err := oneOf(key+".rateBy", c.RateBy, "actor", "actor", "group")
 	if err != nil {
 		return nil, err
 	}
 	r.rateByGroup = by == "group"
+	if r.storeFailure, err = oneOf(key+".storeFailure", c.StoreFailure, StoreFailureLocal, StoreFailureAllow, StoreFailureDeny, StoreFailureLocal); err != nil {
+		return nil, err
+	}
+	if c.StoreFailure != "" && r.rate == nil {
+		return nil, configErr(key+".storeFailure", "is set but the rule has no rate; it says how a rate is decided when the shared store fails")
+	}
 	if err = r.setCodes(key, c); err != nil {
 		return nil, err
 	}
@@ -326,11 +343,108 @@ func indexRules(rules []*rule, cfgs []RuleConfig) (candidates, error) {
 	return idx, nil
 }
 
+// pickRule runs the candidate rules for ev in order, records shadow hits in
+// out, and returns the rule that decides (nil when none matches) with the
+// members it matched. On a shared store the rate conditions are settled
+// together (pickRuleShared); in memory each is settled as it is reached.
+func pickRule(e *Engine, ev *Event, out *Outcome, now int64) (*rule, []string) {
+	cands := e.cands[ev.platform.index][ev.Event]
+	if e.store.kind.shared {
+		return pickRuleShared(e, cands, ev, out, now)
+	}
+	for _, candidate := range cands {
+		ok, members := ruleMatch(candidate, ev, now)
+		if !ok {
+			continue
+		}
+		if candidate.shadow {
+			out.Shadow = append(out.Shadow, ShadowHit{Rule: candidate.name, Action: candidate.action})
+			continue
+		}
+		return candidate, members
+	}
+	return nil, nil
+}
+
+// plannedRule is a rule whose conditions other than the rate hold, in a
+// decision on a shared store; check indexes its rate check, or is -1.
+type plannedRule struct {
+	r       *rule
+	members []string
+	check   int
+}
+
+// pickRuleShared decides as pickRule does, with every rate condition
+// settled in one store call: it first walks the rules as far as a rule
+// without a rate could decide, collecting the rate checks of the rules
+// whose other conditions hold, then has the store settle those in order
+// (stopping at the first exceeded rule that is not a shadow rule, as the
+// walk in memory would), then walks the collected rules again. Tokens are
+// thus taken exactly where the in-memory walk takes them, in one round
+// trip however many rate rules a callback reaches.
+func pickRuleShared(e *Engine, cands []*rule, ev *Event, out *Outcome, now int64) (*rule, []string) {
+	var plan []plannedRule
+	var checks []rateCheck
+	for _, candidate := range cands {
+		ok, members := ruleConditions(candidate, ev)
+		if !ok {
+			continue
+		}
+		p := plannedRule{r: candidate, members: members, check: -1}
+		if candidate.rate != nil {
+			p.check = len(checks)
+			checks = append(checks, rateCheck{rule: candidate, platform: ev.Platform, id: rateID(candidate, ev)})
+		}
+		plan = append(plan, p)
+		if candidate.rate == nil && !candidate.shadow {
+			break
+		}
+	}
+	if len(checks) > 0 {
+		reason, err := settleRates(e, checks, now)
+		out.StoreFailure = reason
+		out.StoreErr = err
+	}
+	for _, p := range plan {
+		if p.check >= 0 && !checks[p.check].exceeded {
+			continue
+		}
+		if p.r.shadow {
+			out.Shadow = append(out.Shadow, ShadowHit{Rule: p.r.name, Action: p.r.action})
+			continue
+		}
+		return p.r, p.members
+	}
+	return nil, nil
+}
+
+// rateID is the id a rule's rate counts by: the actor, or the group.
+func rateID(r *rule, ev *Event) string {
+	if r.rateByGroup {
+		return ev.GroupID
+	}
+	return ev.Actor
+}
+
 // ruleMatch reports whether the rule's remaining conditions hold for ev
-// (platform and event were settled by the candidates index). For a members
-// condition it also returns the matching members. The rate condition is
-// checked last so that a token is only taken when everything else matched.
+// (platform and event were settled by the candidates index), the rate
+// counted in the rule's in-memory buckets. For a members condition it also
+// returns the matching members. The rate condition is checked last so that
+// a token is only taken when everything else matched.
 func ruleMatch(r *rule, ev *Event, now int64) (bool, []string) {
+	ok, matched := ruleConditions(r, ev)
+	if !ok {
+		return false, nil
+	}
+	if r.rate != nil && !r.rate.exceeded(ev.Platform+"\x00"+rateID(r, ev), now) {
+		return false, nil
+	}
+	return true, matched
+}
+
+// ruleConditions reports whether every condition of the rule but the rate
+// holds for ev, and the matching members.
+func ruleConditions(r *rule, ev *Event) (bool, []string) {
 	if r.groupTypes != nil {
 		if _, ok := r.groupTypes[strings.ToLower(ev.GroupType)]; !ok {
 			return false, nil
@@ -351,15 +465,6 @@ func ruleMatch(r *rule, ev *Event, now int64) (bool, []string) {
 	var matched []string
 	if r.members != nil {
 		if matched = matchIDs(r.members, ev.Members); len(matched) == 0 {
-			return false, nil
-		}
-	}
-	if r.rate != nil {
-		key := ev.Actor
-		if r.rateByGroup {
-			key = ev.GroupID
-		}
-		if !r.rate.exceeded(ev.Platform+"\x00"+key, now) {
 			return false, nil
 		}
 	}

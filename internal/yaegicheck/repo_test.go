@@ -21,6 +21,7 @@ var interpreted = []struct {
 	{"traefikplugin", Options{Plugin: true}},
 	{"internal/golden", Options{}},
 	{"internal/upstreamtest", Options{}},
+	{"internal/redistest", Options{}},
 }
 
 // TestInterpretedPackagesAreYaegiSafe is the CI check: any construct known
