@@ -62,6 +62,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	        max_members <n>
 //	        rate        <n>/<duration>
 //	        rate_by     actor|group
+//	        store_failure allow|deny|local
 //	        action      allow|deny|forward
 //	        code        [<platform>] <code>
 //	        message     [<platform>] <text>
@@ -90,6 +91,17 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	        retry_min    <duration>
 //	        retry_max    <duration>
 //	        concurrency  <n>
+//	    }
+//	    store {
+//	        type          memory|redis
+//	        address       redis://host:6379/0|rediss://...
+//	        password      <password>
+//	        password_env  <variable>
+//	        password_file <path>
+//	        prefix        <prefix>
+//	        timeout       <duration>
+//	        pool_size     <n>
+//	        tls_ca_file   <path>
 //	    }
 //	    max_body_bytes       <n>
 //	    rate_limit_max_keys  <n>
@@ -130,6 +142,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = p.once(key, func() error { return parseForward(d, &h.Forward) })
 		case "delivery":
 			err = p.once(key, func() error { return parseDelivery(d, &h.Delivery) })
+		case "store":
+			err = p.once(key, func() error { return parseStore(d, &h.Store) })
 		case "max_body_bytes":
 			err = p.count(key, &h.MaxBodyBytes)
 		case "rate_limit_max_keys":
@@ -287,6 +301,8 @@ func parseRule(d *caddyfile.Dispenser, cfg *core.Config) error {
 			}
 		case "rate_by":
 			err = p.choice(key, &rc.RateBy, "actor", "group")
+		case "store_failure":
+			err = p.choice(key, &rc.StoreFailure, core.StoreFailureAllow, core.StoreFailureDeny, core.StoreFailureLocal)
 		case "action":
 			err = p.choice(key, &rc.Action, core.ActionAllow, core.ActionDeny, core.ActionForward)
 		case "code":
@@ -397,6 +413,42 @@ func parseForward(d *caddyfile.Dispenser, c *core.ForwardConfig) error {
 			err = p.flag(key, &c.KeepCredentials)
 		default:
 			err = unknown(d, "forward")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseStore(d *caddyfile.Dispenser, c *core.StoreConfig) error {
+	if d.NextArg() {
+		return d.Errf("store takes a block, not arguments; got %q", d.Val())
+	}
+	p := blockParser{d: d, seen: map[string]bool{}}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch key := d.Val(); key {
+		case "type":
+			err = p.choice(key, &c.Type, core.StoreMemory, core.StoreRedis)
+		case "address":
+			err = p.word(key, &c.Address)
+		case "password":
+			err = p.credential(key, &c.Password)
+		case "password_env":
+			err = p.word(key, &c.PasswordEnv)
+		case "password_file":
+			err = p.word(key, &c.PasswordFile)
+		case "prefix":
+			err = p.word(key, &c.Prefix)
+		case "timeout":
+			err = p.duration(key, &c.Timeout)
+		case "pool_size":
+			err = p.count(key, &c.PoolSize)
+		case "tls_ca_file":
+			err = p.word(key, &c.TLSCAFile)
+		default:
+			err = unknown(d, "store")
 		}
 		if err != nil {
 			return err

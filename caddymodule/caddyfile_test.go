@@ -76,6 +76,7 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 				max_members 10
 				rate 5/1m
 				rate_by group
+				store_failure local
 				action deny
 				code 10101
 				message "slow down"
@@ -84,7 +85,7 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		}`, Handler{Config: core.Config{Rules: []core.RuleConfig{{
 			Name: "flood", Events: []string{"group.join.*", "group.create.before"}, Platforms: []string{"tencent", "openim"},
 			Groups: []string{"@TGS#1*", "@vipgroups"}, GroupTypes: []string{"Public", "2"}, Actors: []string{"@banned", "bot-*"},
-			Members: []string{"@banned"}, Text: "(?i)free money", MaxMembers: 10, Rate: "5/1m", RateBy: "group",
+			Members: []string{"@banned"}, Text: "(?i)free money", MaxMembers: 10, Rate: "5/1m", RateBy: "group", StoreFailure: "local",
 			Action: "deny", Code: 10101, Message: "slow down", Shadow: true,
 		}}}}},
 		{"ok/rules-keep-order-and-may-be-unnamed", `imgate {
@@ -117,6 +118,28 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			Format: "native", TencentDeadline: "1200ms", OpenIMDeadline: "2s", OpenIMTimeout: "4s", Fallback: "deny",
 			FallbackEvents: map[string]string{"group.member.joined": "allow", "group.join.apply": "deny"},
 			Path:           "/decide", MaxReplyBytes: 4096,
+		}}}},
+		{"ok/store", `imgate {
+			store {
+				type redis
+				address redis://10.0.0.5:6379/1
+				password_env REDIS_PASSWORD
+				prefix gw1:
+				timeout 8ms
+				pool_size 32
+			}
+		}`, Handler{Config: core.Config{Store: core.StoreConfig{
+			Type: "redis", Address: "redis://10.0.0.5:6379/1", PasswordEnv: "REDIS_PASSWORD", Prefix: "gw1:", Timeout: "8ms", PoolSize: 32,
+		}}}},
+		{"ok/store-tls", `imgate {
+			store {
+				type redis
+				address rediss://redis.internal:6380
+				password_file /run/secrets/redis
+				tls_ca_file /etc/ssl/redis-ca.pem
+			}
+		}`, Handler{Config: core.Config{Store: core.StoreConfig{
+			Type: "redis", Address: "rediss://redis.internal:6380", PasswordFile: "/run/secrets/redis", TLSCAFile: "/etc/ssl/redis-ca.pem",
 		}}}},
 		{"ok/limits-and-header", `imgate {
 			max_body_bytes 131072
@@ -185,6 +208,12 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"fail/fallback-event-decision", "imgate {\n\tforward {\n\t\tfallback_event group.join.apply maybe\n\t}\n}", `fallback_event group.join.apply: "maybe" is not allow or deny`},
 		{"fail/forward-path", "imgate {\n\tforward {\n\t\tpath decide\n\t}\n}", `path "decide" does not start with /`},
 		{"fail/format", "imgate {\n\tforward {\n\t\tformat xml\n\t}\n}", `format: "xml" is not one of normalized, native`},
+		{"fail/store-type", "imgate {\n\tstore {\n\t\ttype etcd\n\t}\n}", `type: "etcd" is not one of memory, redis`},
+		{"fail/store-argument", "imgate {\n\tstore redis://x\n}", `store takes a block, not arguments; got "redis://x"`},
+		{"fail/store-unknown", "imgate {\n\tstore {\n\t\taddr redis://x\n\t}\n}", `unrecognized store subdirective "addr"`},
+		{"fail/store-timeout", "imgate {\n\tstore {\n\t\ttimeout fast\n\t}\n}", `timeout: "fast" is not a positive duration`},
+		{"fail/store-password-empty", "imgate {\n\tstore {\n\t\tpassword\n\t}\n}", `password has no value`},
+		{"fail/store-failure", "imgate {\n\trule r {\n\t\tstore_failure open\n\t}\n}", `store_failure: "open" is not one of allow, deny, local`},
 		{"fail/max-body-bytes", "imgate {\n\tmax_body_bytes 64k\n}", `max_body_bytes: "64k" is not a non-negative whole number`},
 	}
 	for _, tt := range tests {
@@ -219,7 +248,7 @@ func TestCaddyfileRoundTrip(t *testing.T) {
 			Name: "every condition", Events: []string{"group.*"}, Platforms: []string{"tencent"}, Groups: []string{"@TGS#*"},
 			GroupTypes: []string{"Public"}, Actors: []string{"@banned"}, Members: []string{"@vip", "bob"},
 			Text: `(?i)\bfree money\b|` + "`casino`", MaxMembers: 3, Rate: "5/1m", RateBy: "group", Action: "deny",
-			Code: 10101, Codes: map[string]int{"openim": 5101}, Message: `you are "banned"`, Messages: map[string]string{"openim": "banned on openim"}, Shadow: true,
+			Code: 10101, Codes: map[string]int{"openim": 5101}, Message: `you are "banned"`, Messages: map[string]string{"openim": "banned on openim"}, Shadow: true, StoreFailure: "deny",
 		}, {Action: "forward"}},
 		DefaultAction: "allow",
 		Forward: core.ForwardConfig{
@@ -229,6 +258,10 @@ func TestCaddyfileRoundTrip(t *testing.T) {
 		Delivery: core.DeliveryConfig{
 			URL: "http://127.0.0.1:9000/after", Spool: "/var/lib/imgate spool", MaxAge: "48h", MaxEntries: 500, MaxBytes: 1 << 20,
 			DedupWindow: "5m", Timeout: "3s", RetryMin: "500ms", RetryMax: "1m", Concurrency: 2,
+		},
+		Store: core.StoreConfig{
+			Type: "redis", Address: "rediss://imgate@redis.internal:6380/2", Password: "p w", PasswordEnv: "IMGATE_REDIS_PASSWORD",
+			PasswordFile: "/run/secrets/redis password", Prefix: "gw:", Timeout: "10ms", PoolSize: 4, TLSCAFile: "/etc/ssl/redis ca.pem",
 		},
 		MaxBodyBytes: 1000, RateLimitMaxKeys: 10, ReadTimeout: "2s", ListReloadInterval: "1s", DecisionHeader: "X-Decision",
 	}}

@@ -15,8 +15,8 @@ import (
 var envPlaceholder = regexp.MustCompile(`\{env\.([^}]+)\}`)
 
 // resolvePlaceholders replaces Caddy's global placeholders ({env.NAME},
-// {file.PATH}, ...) in the credentials and the app id, which lets them stay
-// out of config files. A field that holds a placeholder must resolve to a
+// {file.PATH}, ...) in the credentials, the app id and the Redis store's
+// address and password, which lets them stay out of config files. A field that holds a placeholder must resolve to a
 // value: "token": "{env.IMGATE_TENCENT_TOKEN}" with the variable unset
 // would otherwise switch the signature check off without a word, so it
 // fails the config load instead, naming the key and the variable.
@@ -31,6 +31,10 @@ func resolvePlaceholders(cfg *core.Config) error {
 		{"tencent.tokenFile", &cfg.Tencent.TokenFile},
 		{"openim.secret", &cfg.OpenIM.Secret},
 		{"openim.secretFile", &cfg.OpenIM.SecretFile},
+		{"store.address", &cfg.Store.Address},
+		{"store.password", &cfg.Store.Password},
+		{"store.passwordFile", &cfg.Store.PasswordFile},
+		{"store.tlsCaFile", &cfg.Store.TLSCAFile},
 	}
 	for _, f := range fields {
 		raw := *f.value
@@ -51,8 +55,12 @@ func emptyPlaceholderError(key, raw string) error {
 	for _, m := range envPlaceholder.FindAllStringSubmatch(raw, -1) {
 		unset = append(unset, m[1])
 	}
-	if len(unset) > 0 {
-		return fmt.Errorf("%s: %s resolved to an empty value: environment variable %s is unset or empty; set it, or remove %s to run without this check", key, raw, strings.Join(unset, ", "), key)
+	remedy := "remove " + key + " to run without this check"
+	if strings.HasPrefix(key, "store.") {
+		remedy = "remove " + key
 	}
-	return fmt.Errorf("%s: %s resolved to an empty value; remove %s to run without this check", key, raw, key)
+	if len(unset) > 0 {
+		return fmt.Errorf("%s: %s resolved to an empty value: environment variable %s is unset or empty; set it, or %s", key, raw, strings.Join(unset, ", "), remedy)
+	}
+	return fmt.Errorf("%s: %s resolved to an empty value; %s", key, raw, remedy)
 }

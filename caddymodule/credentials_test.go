@@ -36,6 +36,12 @@ func TestCredentialsFailClosed(t *testing.T) {
 			"tencent.tokenEnv: environment variable IMGATE_TEST_UNSET_VAR is unset or empty"},
 		{"fail/secret-file-key", `{"openim":{"secretFile":"/nonexistent/imgate-secret"}}`,
 			"openim.secretFile: reading /nonexistent/imgate-secret"},
+		{"fail/store-address-placeholder", `{"store":{"type":"redis","address":"{env.IMGATE_TEST_UNSET_VAR}"}}`,
+			"store.address: {env.IMGATE_TEST_UNSET_VAR} resolved to an empty value: environment variable IMGATE_TEST_UNSET_VAR is unset or empty; set it, or remove store.address"},
+		{"fail/store-password-placeholder", `{"store":{"type":"redis","address":"redis://127.0.0.1:1","password":"{env.IMGATE_TEST_UNSET_VAR}"}}`,
+			"store.password: {env.IMGATE_TEST_UNSET_VAR} resolved to an empty value"},
+		{"fail/store-password-env-key", `{"store":{"type":"redis","address":"redis://127.0.0.1:1","passwordEnv":"IMGATE_TEST_UNSET_VAR"}}`,
+			"store.passwordEnv: environment variable IMGATE_TEST_UNSET_VAR is unset or empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,6 +78,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	// Handlers sharing the engine log alike; the latest one to load reports.
 	engine.OnDelivery(h.observeDelivery)
 	engine.OnSpoolEvent(h.observeSpool)
+	engine.OnStore(h.observeStore)
 	h.mayForward = core.MayForward(h.Config)
 	return nil
 }

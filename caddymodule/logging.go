@@ -41,7 +41,7 @@ func (h *Handler) logOutcome(out *core.Outcome) {
 	if ce == nil {
 		return
 	}
-	fields := make([]zap.Field, 0, 14)
+	fields := make([]zap.Field, 0, 16)
 	if ev := out.Event; ev != nil {
 		fields = append(fields,
 			zap.String("platform", ev.Platform),
@@ -77,6 +77,12 @@ func (h *Handler) logOutcome(out *core.Outcome) {
 	}
 	if out.Reason != "" {
 		fields = append(fields, zap.String("reason", out.Reason))
+	}
+	if out.StoreFailure != "" {
+		fields = append(fields, zap.String("store_failure", out.StoreFailure))
+		if out.StoreErr != nil {
+			fields = append(fields, zap.String("store_error", out.StoreErr.Error()))
+		}
 	}
 	if out.Err != nil {
 		fields = append(fields, zap.String("error", out.Err.Error()))

@@ -40,6 +40,8 @@ func TestLogOutcome(t *testing.T) {
 			map[string]any{"result": "allow"}},
 		{"ack", core.Outcome{Result: core.ResultAck, Event: ev, Rule: "default"}, zapcore.DebugLevel,
 			map[string]any{"result": "ack"}},
+		{"store-failure", core.Outcome{Result: core.ResultAllow, Event: ev, Rule: "default", StoreFailure: "timeout", StoreErr: errors.New("redis 10.0.0.5:6379: no reply in time")}, zapcore.DebugLevel,
+			map[string]any{"result": "allow", "store_failure": "timeout", "store_error": "redis 10.0.0.5:6379: no reply in time"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,6 +45,11 @@ var (
 		Help: "After-callbacks delivered to the upstream in the background, by platform and result (delivered, or the failure reason).",
 	}, []string{"platform", "result"})
 
+	storeFailuresTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy", Subsystem: "imgate", Name: "store_failures_total",
+		Help: "Callbacks whose rate rules the shared store (Redis) could not settle, so each rule's storeFailure decided, by platform and reason (timeout, down, error).",
+	}, []string{"platform", "reason"})
+
 	decisionDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "caddy", Subsystem: "imgate", Name: "decision_duration_seconds",
 		Help:    "Time spent in imgate per callback, forwarding included, by platform and result.",
@@ -60,7 +65,7 @@ var (
 
 	allCollectors = []prometheus.Collector{
 		decisionsTotal, verificationFailuresTotal, unknownCommandsTotal,
-		shadowHitsTotal, upstreamFallbacksTotal, afterDeliveriesTotal, decisionDuration,
+		shadowHitsTotal, upstreamFallbacksTotal, afterDeliveriesTotal, storeFailuresTotal, decisionDuration,
 		spoolEventsTotal, spoolStats,
 	}
 )
@@ -99,6 +104,9 @@ func observe(out *core.Outcome) {
 	}
 	for _, s := range out.Shadow {
 		shadowHitsTotal.WithLabelValues(s.Rule, s.Action).Inc()
+	}
+	if out.StoreFailure != "" {
+		storeFailuresTotal.WithLabelValues(platform, out.StoreFailure).Inc()
 	}
 }
 

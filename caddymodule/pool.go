@@ -17,9 +17,10 @@ var engines = caddy.NewUsagePool()
 // pooledEngine adapts *core.Engine to caddy.Destructor. The engine owns no
 // goroutine, timer or open file (list files are re-read on demand); it
 // shares a spool, whose delivery worker core runs once per spool directory
-// for every engine that uses it, and Destruct lets go of it. A reload keeps
-// the worker: the new config's engine takes the spool before the old one's
-// is destructed.
+// for every engine that uses it, and, with store.type redis, the process's
+// connections to that server; Destruct lets go of both. A reload keeps
+// them: the new config's engine takes its shares before the old one's is
+// destructed, so reloads never pile up workers or connections.
 type pooledEngine struct {
 	engine *core.Engine
 }

@@ -86,6 +86,7 @@ func renderCaddyfile(h *Handler) string {
 		num(2, "max_members", r.MaxMembers)
 		str(2, "rate", r.Rate)
 		str(2, "rate_by", r.RateBy)
+		str(2, "store_failure", r.StoreFailure)
 		str(2, "action", r.Action)
 		num(2, "code", r.Code)
 		for _, p := range sortedKeys(r.Codes) {
@@ -137,6 +138,20 @@ func renderCaddyfile(h *Handler) string {
 		str(2, "retry_min", dl.RetryMin)
 		str(2, "retry_max", dl.RetryMax)
 		num(2, "concurrency", dl.Concurrency)
+		b.WriteString("\t}\n")
+	}
+	if c.Store != (core.StoreConfig{}) {
+		st := c.Store
+		b.WriteString("\tstore {\n")
+		str(2, "type", st.Type)
+		str(2, "address", st.Address)
+		str(2, "password", st.Password)
+		str(2, "password_env", st.PasswordEnv)
+		str(2, "password_file", st.PasswordFile)
+		str(2, "prefix", st.Prefix)
+		str(2, "timeout", st.Timeout)
+		num(2, "pool_size", st.PoolSize)
+		str(2, "tls_ca_file", st.TLSCAFile)
 		b.WriteString("\t}\n")
 	}
 	num(1, "max_body_bytes", c.MaxBodyBytes)

@@ -10,8 +10,9 @@ import (
 // engines holds one engine per middleware name. Traefik calls New per
 // router and on every configuration reload and never closes anything, so a
 // new config under the same name replaces the old engine, which is closed
-// (it lets go of its spool; it holds no goroutine) and collected; an unchanged config keeps its engine,
-// and with it its rate-limit buckets and list state.
+// (it lets go of its spool and of its share of a Redis store's connections;
+// it holds no goroutine) and collected; an unchanged config keeps its
+// engine, and with it its rate-limit buckets and list state.
 var engines = struct {
 	sync.Mutex
 	byName map[string]namedEngine

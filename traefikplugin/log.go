@@ -66,7 +66,34 @@ func OutcomeLog(middleware string, out *core.Outcome) ([]byte, bool) {
 	if out.Err != nil {
 		line = appendField(line, "error", out.Err.Error())
 	}
+	if out.StoreFailure != "" {
+		line = appendField(line, "store_failure", out.StoreFailure)
+	}
 	return line, severity != core.SeverityInfo
+}
+
+// logStore writes the error-stream line of a change of the shared store's
+// health (see StoreLog).
+func (m *Middleware) logStore(ev core.StoreEvent) {
+	m.emit(m.errorLog, StoreLog(m.name, ev))
+}
+
+// StoreLog returns the error-stream line for a change of the shared
+// store's (Redis) health: store_unavailable with the reason and error,
+// or store_available. While the store is unavailable rate rules follow
+// their storeFailure, and allowed callbacks log nothing of their own, so
+// these lines say so; both go to Traefik's ERROR level, its default.
+func StoreLog(middleware string, ev core.StoreEvent) []byte {
+	line := appendField([]byte("imgate"), "middleware", middleware)
+	if ev.Available {
+		return appendField(line, "result", "store_available")
+	}
+	line = appendField(line, "result", "store_unavailable")
+	line = appendField(line, "reason", ev.Reason)
+	if ev.Err != nil {
+		line = appendField(line, "error", ev.Err.Error())
+	}
+	return line
 }
 
 // shadowField renders shadow hits as "rule:action,rule:action".

@@ -66,6 +66,7 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	// Routers sharing the engine log alike; the latest New reports.
 	engine.OnDelivery(m.logDelivery)
 	engine.OnSpoolEvent(m.logSpool)
+	engine.OnStore(m.logStore)
 	return m, nil
 }
 
