@@ -2,7 +2,10 @@
 # Runs every imgate test. Needs only Go (and bash); downloads yaegi v0.16.1
 # and staticcheck through the Go module proxy on first use, and builds a
 # real Traefik v3.7.9 from it once per machine (about 10 minutes on 2
-# cores; cached in ~/.cache/imgate, see .ci/traefik-build.sh).
+# cores; cached in ~/.cache/imgate, see .ci/traefik-build.sh). The
+# shared-store tests need a real redis-server: when it is missing,
+# .ci/redis.sh installs Debian's package with apt-get (as root), or stops
+# here saying how to install it.
 #   ./test.sh          everything
 #   ./test.sh quick    vet and go test only (no race detector, yaegi, fuzz or smoke)
 #
@@ -52,6 +55,15 @@ run_tests() {
   done < <(go list -f '{{.Dir}} {{.ImportPath}}' ./...)
   return $status
 }
+
+# The Redis tests skip without IMGATE_REDIS_SERVER; set it, or stop.
+if [ -z "${IMGATE_REDIS_SERVER:-}" ]; then
+  if ! IMGATE_REDIS_SERVER=$(bash .ci/redis.sh); then
+    echo "test.sh: no redis-server; the shared-store tests cannot run (see above)"
+    exit 1
+  fi
+fi
+export IMGATE_REDIS_SERVER
 
 step "go vet" go vet ./...
 # The WASM plugin builds for wasip1 only; building it here also warms Go's
