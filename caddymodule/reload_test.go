@@ -54,6 +54,9 @@ func readAll(t *testing.T, resp *http.Response) string {
 // loadConfig posts a JSON config to the admin API, as `caddy reload` does.
 func loadConfig(t *testing.T, config string) {
 	t.Helper()
+	// A kept-alive connection from an earlier test may belong to an admin
+	// endpoint that a later load replaced: it would read a reset.
+	http.DefaultClient.CloseIdleConnections()
 	resp, err := http.Post("http://"+adminAddr+"/load", "application/json", strings.NewReader(config))
 	if err != nil {
 		t.Fatal(err)

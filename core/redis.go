@@ -7,30 +7,41 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// A small Redis client for the shared store: a pool of RESP2 connections
-// to one server, standard library only, so that the same code runs in
-// Caddy and interpreted by Yaegi v0.16.1 in Traefik (well-kept clients such
-// as go-redis rely on select, atomic.Pointer, unsafe and newer Go, none of
-// which Yaegi v0.16.1 runs). It knows only what imgate sends: AUTH, SELECT
-// and PING when it connects, then EVALSHA/EVAL and SET.
+// A small Redis client for the shared store: a few pipelined RESP2
+// connections to one server, standard library only, so that the same code
+// runs in Caddy and interpreted by Yaegi v0.16.1 in Traefik (well-kept
+// clients such as go-redis rely on select, atomic.Pointer, unsafe and newer
+// Go, none of which Yaegi v0.16.1 runs). It knows only what imgate sends:
+// AUTH, SELECT, SCRIPT LOAD and PING when it connects, then EVALSHA (EVAL
+// when the server lost the script) and SET.
 //
-// Nothing here waits past the caller's deadline: the deadline is set on
-// the connection for the exchange, and a caller that needs a connection
-// while none is idle waits for one at most until its deadline, woken by a
+// Every connection is pipelined: concurrent decisions queue their commands
+// on it, the first of them writes whatever is queued in one write (the
+// others' commands included), and one reader goroutine per connection
+// hands the replies back in order. Many decisions thus share each write
+// and read, on both sides of the socket, instead of paying a round of
+// system calls each.
+//
+// Nothing here waits past the caller's deadline: a caller waits for its
+// reply, or for a first connection, at most until its deadline, woken by a
 // timer rather than a select (Yaegi shares one select case list between
-// goroutines). Connections are dialed in the background, one at a time,
-// with their own timeout, so a slow handshake (TLS) costs no decision its
-// budget. After a failure the client backs off (50 ms doubling to 1 s) and
-// callers fail at once instead of waiting; the first dial after the
-// backoff probes the server, and the first command that succeeds ends the
-// outage. No goroutine outlives a dial, and a dial ends within
-// redisDialTimeout.
+// goroutines); a reply that comes later is dropped. Connections are dialed
+// in the background, one at a time, with their own timeout, so a slow
+// handshake (TLS) costs no decision its budget. A connection that breaks,
+// or whose server stops answering for redisHungAfter, is closed; then the
+// client backs off (50 ms doubling to 1 s) and callers fail at once
+// instead of waiting; the first dial after the backoff probes the server,
+// and the first reply in time ends the outage. A dial goroutine ends within
+// redisDialTimeout; a reader goroutine ends with its connection, which
+// closes when it breaks, hangs for redisHungAfter, or when the last
+// engine using the client closes it.
 
 // redisOptions say how to reach one Redis server.
 type redisOptions struct {
@@ -41,33 +52,53 @@ type redisOptions struct {
 	username string
 	password string
 	db       int
+	// poolSize is how many pipelined connections the client keeps.
 	poolSize int
 }
 
 const (
-	// redisDialTimeout bounds a background dial: TCP, TLS, AUTH, SELECT
-	// and PING. No decision waits for it longer than its own budget.
+	// redisDialTimeout bounds a background dial: TCP, TLS, AUTH, SELECT,
+	// SCRIPT LOAD and PING. No decision waits for it longer than its own
+	// budget.
 	redisDialTimeout = time.Second
 	// redisBackoffMin and redisBackoffMax bound the pause after a failure
 	// during which callers fail at once.
 	redisBackoffMin = 50 * time.Millisecond
 	redisBackoffMax = time.Second
-	// redisTimeoutsBeforeDown is how many consecutive timeouts make the
-	// client back off: one slow reply is noise, three are a slow server
-	// that would otherwise cost every decision its whole budget.
-	redisTimeoutsBeforeDown = 3
+	// redisHungAfter closes a connection whose oldest unanswered command
+	// was sent this long ago: the server stopped answering it.
+	redisHungAfter = time.Second
 )
 
-// redisConn is one connection with its read buffer and a reused command
-// buffer.
+// redisConn is one pipelined connection.
 type redisConn struct {
-	nc   net.Conn
-	rd   *bufio.Reader
-	wbuf []byte
+	nc net.Conn
+	rd *bufio.Reader
+
+	mu sync.Mutex
+	// queued wakes the writer when out gets commands.
+	queued *sync.Cond
+	// out holds the commands queued but not written yet; spare is the
+	// buffer being written, swapped back after the write.
+	out, spare []byte
+	// pending are the calls written or queued, awaiting their replies in
+	// order.
+	pending []*redisCall
+	broken  bool
 }
 
-// connWaiter is a caller waiting for a connection. Exactly one of the
-// hand-off, a failed dial or the caller's timer completes it.
+// redisCall is one command awaiting its reply. Exactly one of the reply,
+// a broken connection or the caller's timer completes it.
+type redisCall struct {
+	mu   sync.Mutex
+	done bool
+	ch   chan struct{}
+	rep  respReply
+	err  error
+	sent time.Time
+}
+
+// connWaiter is a caller waiting for the first connection.
 type connWaiter struct {
 	mu   sync.Mutex
 	done bool
@@ -75,18 +106,16 @@ type connWaiter struct {
 	err  error
 }
 
-// redisClient is the pool of connections to one server, shared by every
-// engine that names the same server and credentials (see acquireRedis).
+// redisClient is the connections to one server, shared by every engine
+// that names the same server and credentials (see acquireRedis).
 type redisClient struct {
 	key  string
 	opts redisOptions
 
 	mu sync.Mutex
-	// idle are the connections ready for use; open counts every
-	// established connection, idle or in use; dialing is true while the
+	// conns are the live connections; dialing is true while the
 	// background dial runs.
-	idle      []*redisConn
-	open      int
+	conns     []*redisConn
 	dialing   bool
 	waiters   []*connWaiter
 	downUntil time.Time
@@ -94,16 +123,16 @@ type redisClient struct {
 	refs      int
 	closed    bool
 
-	// failures counts consecutive failed exchanges and dials; it is read
+	// next spreads calls over the connections.
+	next atomic.Int64
+	// failures counts consecutive failed calls and dials; it is read
 	// without the lock on every decision.
 	failures atomic.Int64
-	// dials counts connections established, for tests and stats.
-	dials atomic.Int64
 }
 
 // redisRegistry shares one client per server and credentials across
 // engines: Traefik builds a new engine on every configuration change and
-// Caddy on every reload, and neither must open new pools each time.
+// Caddy on every reload, and neither must open new connections each time.
 var redisRegistry = struct {
 	sync.Mutex
 	byKey map[string]*redisClient
@@ -120,12 +149,16 @@ func acquireRedis(key string, opts redisOptions) *redisClient {
 	}
 	c.refs++
 	redisRegistry.Unlock()
-	redisWarm(c)
+	c.mu.Lock()
+	if len(c.conns) == 0 {
+		redisStartDial(c, time.Now())
+	}
+	c.mu.Unlock()
 	return c
 }
 
-// releaseRedis drops one reference; the last one closes the pool.
-// Connections in use are closed when they come back.
+// releaseRedis drops one reference; the last one closes the connections,
+// failing the calls still waiting on them.
 func releaseRedis(c *redisClient) {
 	redisRegistry.Lock()
 	c.refs--
@@ -139,16 +172,15 @@ func releaseRedis(c *redisClient) {
 	}
 	c.mu.Lock()
 	c.closed = true
-	idle := c.idle
-	c.idle = nil
-	c.open -= len(idle)
+	conns := c.conns
+	c.conns = nil
 	waiters := c.waiters
 	c.waiters = nil
 	c.mu.Unlock()
-	for _, conn := range idle {
-		conn.nc.Close()
-	}
 	closedErr := fmt.Errorf("redis %s: client closed: %w", c.opts.addr, ErrStoreDown)
+	for _, conn := range conns {
+		redisBreak(c, conn, closedErr, false)
+	}
 	for _, w := range waiters {
 		deliverConn(w, nil, closedErr)
 	}
@@ -161,42 +193,47 @@ func redisClientCount() int {
 	return len(redisRegistry.byKey)
 }
 
-// redisWarm starts a dial when the pool has no connection and is not
-// backing off.
-func redisWarm(c *redisClient) {
-	c.mu.Lock()
-	if !c.closed && len(c.idle) == 0 && !c.dialing && c.open < c.opts.poolSize && !time.Now().Before(c.downUntil) {
-		c.dialing = true
-		go redisDial(c)
+// redisStartDial starts a background dial when the pool has room and the
+// client is not backing off; c.mu is held.
+func redisStartDial(c *redisClient, now time.Time) {
+	if c.closed || c.dialing || len(c.conns) >= c.opts.poolSize || now.Before(c.downUntil) {
+		return
 	}
-	c.mu.Unlock()
+	c.dialing = true
+	go redisDial(c)
 }
 
-// redisGet returns a connection, waiting at most until deadline. It fails
-// at once while the client backs off after failures.
-func redisGet(c *redisClient, deadline time.Time) (*redisConn, error) {
+// redisPick returns a connection for one call. It fails at once while the
+// client backs off after failures, and waits for a first connection at
+// most until deadline.
+func redisPick(c *redisClient, deadline time.Time) (*redisConn, error) {
 	c.mu.Lock()
-	if n := len(c.idle); n > 0 {
-		conn := c.idle[n-1]
-		c.idle = c.idle[:n-1]
-		c.mu.Unlock()
-		return conn, nil
-	}
 	if c.closed {
 		c.mu.Unlock()
 		return nil, fmt.Errorf("redis %s: client closed: %w", c.opts.addr, ErrStoreDown)
 	}
-	now := time.Now()
-	if now.Before(c.downUntil) {
-		err := downError(c, c.downUntil.Sub(now))
+	var now time.Time
+	if c.failures.Load() > 0 {
+		now = time.Now()
+		if now.Before(c.downUntil) {
+			err := downError(c, c.downUntil.Sub(now))
+			c.mu.Unlock()
+			return nil, err
+		}
+	}
+	n := len(c.conns)
+	if n < c.opts.poolSize && !c.dialing {
+		if now.IsZero() {
+			now = time.Now()
+		}
+		redisStartDial(c, now)
+	}
+	if n > 0 {
+		conn := c.conns[int(uint64(c.next.Add(1))%uint64(n))]
 		c.mu.Unlock()
-		return nil, err
+		return conn, nil
 	}
-	if !c.dialing && c.open < c.opts.poolSize {
-		c.dialing = true
-		go redisDial(c)
-	}
-	if c.open == 0 && c.failures.Load() > 0 {
+	if c.failures.Load() > 0 {
 		// Reconnecting after an outage: the dial may take its full
 		// timeout, which no decision waits for.
 		err := downError(c, 0)
@@ -204,12 +241,9 @@ func redisGet(c *redisClient, deadline time.Time) (*redisConn, error) {
 		return nil, err
 	}
 	w := &connWaiter{ch: make(chan *redisConn, 1)}
-	if len(c.waiters) >= 2*c.opts.poolSize+16 {
-		c.waiters = liveWaiters(c.waiters)
-	}
 	c.waiters = append(c.waiters, w)
 	c.mu.Unlock()
-	wait := deadline.Sub(now)
+	wait := time.Until(deadline)
 	if wait < 0 {
 		wait = 0
 	}
@@ -222,7 +256,7 @@ func redisGet(c *redisClient, deadline time.Time) (*redisConn, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
-	return nil, fmt.Errorf("redis %s: no connection free within %s: %w", c.opts.addr, wait, ErrStoreTimeout)
+	return nil, fmt.Errorf("redis %s: not connected within %s: %w", c.opts.addr, wait, ErrStoreTimeout)
 }
 
 // downError describes the outage; c.mu is held.
@@ -251,77 +285,170 @@ func deliverConn(w *connWaiter, conn *redisConn, err error) bool {
 	return true
 }
 
-// liveWaiters drops the waiters whose timer fired.
-func liveWaiters(waiters []*connWaiter) []*connWaiter {
-	live := waiters[:0]
-	for _, w := range waiters {
-		w.mu.Lock()
-		done := w.done
-		w.mu.Unlock()
-		if !done {
-			live = append(live, w)
+// redisDo sends one encoded command and returns its reply, waiting at
+// most until deadline. An error reply is a reply, not an error.
+func redisDo(c *redisClient, deadline time.Time, cmd []byte) (respReply, error) {
+	conn, err := redisPick(c, deadline)
+	if err != nil {
+		return respReply{}, err
+	}
+	now := time.Now()
+	call := &redisCall{ch: make(chan struct{}, 1), sent: now}
+	conn.mu.Lock()
+	if conn.broken {
+		conn.mu.Unlock()
+		return respReply{}, fmt.Errorf("redis %s: connection lost: %w", c.opts.addr, ErrStoreDown)
+	}
+	conn.pending = append(conn.pending, call)
+	wake := len(conn.out) == 0
+	conn.out = append(conn.out, cmd...)
+	conn.mu.Unlock()
+	if wake {
+		conn.queued.Signal()
+	}
+	wait := deadline.Sub(now)
+	if wait < 0 {
+		wait = 0
+	}
+	timer := time.AfterFunc(wait, func() {
+		completeCall(call, respReply{}, fmt.Errorf("redis %s: no reply within %s: %w", c.opts.addr, wait, ErrStoreTimeout))
+	})
+	<-call.ch
+	timer.Stop()
+	if call.err != nil {
+		if errors.Is(call.err, ErrStoreTimeout) {
+			redisTimedOut(c, conn)
 		}
+		return respReply{}, call.err
 	}
-	for i := len(live); i < len(waiters); i++ {
-		waiters[i] = nil
-	}
-	return live
+	redisSucceeded(c)
+	return call.rep, nil
 }
 
-// handOff gives conn to the first waiter still waiting, or makes it idle;
-// c.mu is held.
-func handOff(c *redisClient, conn *redisConn) {
-	for len(c.waiters) > 0 {
-		w := c.waiters[0]
-		c.waiters[0] = nil
-		c.waiters = c.waiters[1:]
-		if deliverConn(w, conn, nil) {
+// completeCall completes a call once; it reports false when it was
+// already completed.
+func completeCall(call *redisCall, rep respReply, err error) bool {
+	call.mu.Lock()
+	defer call.mu.Unlock()
+	if call.done {
+		return false
+	}
+	call.done = true
+	call.rep = rep
+	call.err = err
+	call.ch <- struct{}{}
+	return true
+}
+
+// redisWriteLoop writes the commands queued on conn until it breaks or
+// closes. It writes whatever queued while it was writing in one go: when
+// the gateway is busy, one write carries many decisions' commands.
+func redisWriteLoop(c *redisClient, conn *redisConn) {
+	conn.mu.Lock()
+	for {
+		for len(conn.out) == 0 && !conn.broken {
+			conn.queued.Wait()
+		}
+		if conn.broken {
+			conn.mu.Unlock()
 			return
 		}
+		// Let the decisions that are running queue their commands too:
+		// when the gateway is busy one write then carries many; when it
+		// is not, nothing else runs and this returns at once.
+		conn.mu.Unlock()
+		runtime.Gosched()
+		conn.mu.Lock()
+		buf := conn.out
+		conn.out = conn.spare[:0]
+		conn.mu.Unlock()
+		// A server that takes no bytes for this long has stopped.
+		err := conn.nc.SetWriteDeadline(time.Now().Add(redisHungAfter))
+		if err == nil {
+			_, err = conn.nc.Write(buf)
+		}
+		if err != nil {
+			// A partly written command leaves the stream unusable.
+			redisBreak(c, conn, exchangeError(c.opts.addr, "write", err), true)
+			return
+		}
+		conn.mu.Lock()
+		conn.spare = buf[:0]
 	}
-	c.idle = append(c.idle, conn)
 }
 
-// redisPut returns a healthy connection to the pool.
-func redisPut(c *redisClient, conn *redisConn) {
-	c.mu.Lock()
-	if c.closed {
-		c.open--
-		c.mu.Unlock()
-		conn.nc.Close()
+// redisReadLoop hands each reply to the oldest pending call, until the
+// connection breaks or closes.
+func redisReadLoop(c *redisClient, conn *redisConn) {
+	for {
+		rep, err := readReply(conn.rd)
+		if err != nil {
+			redisBreak(c, conn, exchangeError(c.opts.addr, "read", err), true)
+			return
+		}
+		conn.mu.Lock()
+		if len(conn.pending) == 0 {
+			conn.mu.Unlock()
+			redisBreak(c, conn, fmt.Errorf("redis %s: a reply no command asked for: %w", c.opts.addr, ErrStoreProtocol), true)
+			return
+		}
+		call := conn.pending[0]
+		conn.pending[0] = nil
+		conn.pending = conn.pending[1:]
+		conn.mu.Unlock()
+		completeCall(call, rep, nil)
+	}
+}
+
+// redisBreak closes a connection, fails its pending calls and takes it out
+// of the pool; counted says whether it is a failure of the server (else
+// the pool is closing).
+func redisBreak(c *redisClient, conn *redisConn, err error, counted bool) {
+	conn.mu.Lock()
+	if conn.broken {
+		conn.mu.Unlock()
 		return
 	}
-	handOff(c, conn)
-	c.mu.Unlock()
-}
-
-// redisDrop closes a connection whose exchange failed (its stream may
-// hold a late reply) and counts the failure. A broken connection (not a
-// timeout) usually means the server went away: the idle connections go
-// too, rather than fail one decision each.
-func redisDrop(c *redisClient, conn *redisConn, err error) {
+	conn.broken = true
+	pending := conn.pending
+	conn.pending = nil
+	conn.mu.Unlock()
+	conn.queued.Broadcast()
 	conn.nc.Close()
-	var stale []*redisConn
+	for _, call := range pending {
+		completeCall(call, respReply{}, err)
+	}
 	c.mu.Lock()
-	c.open--
-	f := c.failures.Add(1)
-	c.lastErr = err
-	timeout := errors.Is(err, ErrStoreTimeout)
-	if !timeout || f >= redisTimeoutsBeforeDown {
+	for i, other := range c.conns {
+		if other == conn {
+			c.conns = append(c.conns[:i], c.conns[i+1:]...)
+			break
+		}
+	}
+	if counted && !c.closed {
+		f := c.failures.Add(1)
+		c.lastErr = err
 		c.downUntil = time.Now().Add(redisBackoff(f))
 	}
-	if !timeout {
-		stale = c.idle
-		c.idle = nil
-		c.open -= len(stale)
-	}
 	c.mu.Unlock()
-	for _, s := range stale {
-		s.nc.Close()
+}
+
+// redisTimedOut follows a call that got no reply in time. One late reply
+// says little: on a saturated gateway the reader may simply not have run
+// yet, and the late reply is dropped. A connection whose oldest command
+// has waited redisHungAfter, though, talks to a server that stopped
+// answering: it is closed, which backs the client off, so that callers
+// stop spending their budgets on it.
+func redisTimedOut(c *redisClient, conn *redisConn) {
+	conn.mu.Lock()
+	hung := len(conn.pending) > 0 && time.Since(conn.pending[0].sent) >= redisHungAfter
+	conn.mu.Unlock()
+	if hung {
+		redisBreak(c, conn, fmt.Errorf("redis %s: no reply for %s: %w", c.opts.addr, redisHungAfter, ErrStoreTimeout), true)
 	}
 }
 
-// redisSucceeded ends an outage after a successful exchange.
+// redisSucceeded ends an outage after a reply in time.
 func redisSucceeded(c *redisClient) {
 	if c.failures.Load() == 0 {
 		return
@@ -345,9 +472,8 @@ func redisBackoff(n int64) time.Duration {
 	return d
 }
 
-// redisDial establishes one connection in the background and hands it to
-// a waiter or the idle list; while callers still wait and the pool has
-// room it dials the next one.
+// redisDial establishes one connection in the background, starts its
+// reader and hands it to the callers waiting for a first connection.
 func redisDial(c *redisClient) {
 	conn, err := dialRedis(c.opts)
 	c.mu.Lock()
@@ -369,15 +495,15 @@ func redisDial(c *redisClient) {
 		conn.nc.Close()
 		return
 	}
-	c.dials.Add(1)
-	c.open++
-	handOff(c, conn)
-	c.waiters = liveWaiters(c.waiters)
-	if len(c.waiters) > 0 && c.open < c.opts.poolSize {
-		c.dialing = true
-		go redisDial(c)
-	}
+	c.conns = append(c.conns, conn)
+	waiters := c.waiters
+	c.waiters = nil
 	c.mu.Unlock()
+	go redisReadLoop(c, conn)
+	go redisWriteLoop(c, conn)
+	for _, w := range waiters {
+		deliverConn(w, conn, nil)
+	}
 }
 
 // dialRedis connects, authenticates, selects the database and checks the
@@ -398,10 +524,11 @@ func dialRedis(o redisOptions) (*redisConn, error) {
 		}
 		nc = tc
 	}
-	conn := &redisConn{nc: nc, rd: bufio.NewReaderSize(nc, 1024), wbuf: make([]byte, 0, 512)}
+	conn := &redisConn{nc: nc, rd: bufio.NewReaderSize(nc, 16<<10), out: make([]byte, 0, 4096), spare: make([]byte, 0, 4096)}
+	conn.queued = sync.NewCond(&conn.mu)
 	nc.SetDeadline(deadline)
 	var names []string
-	buf := conn.wbuf[:0]
+	var buf []byte
 	if o.password != "" {
 		if o.username != "" {
 			buf = appendCommand(buf, "AUTH", o.username, o.password)
@@ -414,6 +541,11 @@ func dialRedis(o redisOptions) (*redisConn, error) {
 		buf = appendCommand(buf, "SELECT", strconv.Itoa(o.db))
 		names = append(names, "SELECT")
 	}
+	// Loaded here, EVALSHA finds the script on every decision but the
+	// first after the server lost it (a restart between dials, SCRIPT
+	// FLUSH), which EVAL then reloads.
+	buf = appendCommand(buf, "SCRIPT", "LOAD", rateScript)
+	names = append(names, "SCRIPT LOAD")
 	buf = appendCommand(buf, "PING")
 	names = append(names, "PING")
 	if _, err = nc.Write(buf); err != nil {
@@ -431,24 +563,10 @@ func dialRedis(o redisOptions) (*redisConn, error) {
 			return nil, fmt.Errorf("redis %s: %s: %s: %w", o.addr, name, rep.str, ErrStoreReply)
 		}
 	}
+	// From here the reader waits for replies as long as it takes, and
+	// each flush sets its own write deadline.
+	nc.SetDeadline(time.Time{})
 	return conn, nil
-}
-
-// redisExchange sends the command in conn.wbuf and reads its reply, both
-// before deadline. An error reply is a reply: the connection stays usable.
-func redisExchange(conn *redisConn, addr string, deadline time.Time) (respReply, error) {
-	var rep respReply
-	if err := conn.nc.SetDeadline(deadline); err != nil {
-		return rep, fmt.Errorf("redis %s: %s: %w", addr, err.Error(), ErrStoreDown)
-	}
-	if _, err := conn.nc.Write(conn.wbuf); err != nil {
-		return rep, exchangeError(addr, "write", err)
-	}
-	rep, err := readReply(conn.rd)
-	if err != nil {
-		return rep, exchangeError(addr, "read", err)
-	}
-	return rep, nil
 }
 
 // exchangeError classifies an I/O error: a deadline is a timeout, a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -46,7 +47,7 @@ for i = 1, #KEYS do
     out[i] = 1
     if ARGV[base + 2] == '1' then return out end
   else
-    redis.call('SET', KEYS[i], string.format('%.0f', nextTat), 'PX', math.ceil((nextTat - now) / 1000))
+    redis.call('SET', KEYS[i], nextTat, 'PX', math.ceil((nextTat - now) / 1000))
     out[i] = 0
   end
 end
@@ -94,9 +95,21 @@ func redisCloseStore(s *store) {
 	releaseRedis(s.redis.client)
 }
 
-// rateKey names a bucket in Redis.
-func rateKey(prefix string, c *rateCheck) string {
-	return prefix + "rate:" + c.rule.name + ":" + c.platform + ":" + c.id
+// appendRateKey appends the bucket's key, <prefix>rate:<rule>:<platform>:<id>,
+// as one argument.
+func appendRateKey(buf []byte, prefix string, c *rateCheck) []byte {
+	n := len(prefix) + len("rate:") + len(c.rule.name) + 1 + len(c.platform) + 1 + len(c.id)
+	buf = append(buf, '$')
+	buf = strconv.AppendInt(buf, int64(n), 10)
+	buf = append(buf, '\r', '\n')
+	buf = append(buf, prefix...)
+	buf = append(buf, "rate:"...)
+	buf = append(buf, c.rule.name...)
+	buf = append(buf, ':')
+	buf = append(buf, c.platform...)
+	buf = append(buf, ':')
+	buf = append(buf, c.id...)
+	return append(buf, '\r', '\n')
 }
 
 // appendRateCall encodes the script call (EVALSHA with the SHA, or EVAL
@@ -107,14 +120,13 @@ func appendRateCall(buf []byte, verb, script, prefix string, checks []rateCheck,
 	buf = appendBulk(buf, script)
 	buf = appendBulkInt(buf, int64(len(checks)))
 	for i := range checks {
-		buf = appendBulk(buf, rateKey(prefix, &checks[i]))
+		buf = appendRateKey(buf, prefix, &checks[i])
 	}
 	buf = appendBulkInt(buf, now/int64(time.Microsecond))
-	var num [32]byte
 	for i := range checks {
 		r := checks[i].rule
-		buf = appendBulk(buf, string(strconv.AppendFloat(num[:0], r.rateInterval, 'f', 3, 64)))
-		buf = appendBulkInt(buf, r.ratePeriod)
+		buf = appendBulk(buf, r.rateInterval)
+		buf = appendBulk(buf, r.ratePeriod)
 		if r.shadow {
 			buf = appendBulk(buf, "0")
 		} else {
@@ -124,27 +136,31 @@ func appendRateCall(buf []byte, verb, script, prefix string, checks []rateCheck,
 	return buf
 }
 
-// redisTake settles checks in one round trip (two when the server has
-// not loaded the script yet), never waiting past the store's timeout.
+// commandBuffers recycles the buffers commands are encoded in: redisDo
+// copies a command into the connection's queue before it returns.
+var commandBuffers = sync.Pool{New: func() interface{} {
+	buf := make([]byte, 0, 512)
+	return &buf
+}}
+
+// redisTake settles checks in one round trip (two when the server lost
+// the script), never waiting past the store's timeout.
 func redisTake(rs *redisStore, checks []rateCheck, now int64) error {
 	c := rs.client
 	deadline := time.Now().Add(rs.timeout)
-	conn, err := redisGet(c, deadline)
-	if err != nil {
-		return err
-	}
-	conn.wbuf = appendRateCall(conn.wbuf[:0], "EVALSHA", rateScriptSHA, rs.prefix, checks, now)
-	rep, err := redisExchange(conn, c.opts.addr, deadline)
+	buf := commandBuffers.Get().(*[]byte)
+	defer commandBuffers.Put(buf)
+	cmd := appendRateCall((*buf)[:0], "EVALSHA", rateScriptSHA, rs.prefix, checks, now)
+	*buf = cmd
+	rep, err := redisDo(c, deadline, cmd)
 	if err == nil && rep.kind == '-' && strings.HasPrefix(rep.str, "NOSCRIPT") {
-		conn.wbuf = appendRateCall(conn.wbuf[:0], "EVAL", rateScript, rs.prefix, checks, now)
-		rep, err = redisExchange(conn, c.opts.addr, deadline)
+		cmd = appendRateCall(cmd[:0], "EVAL", rateScript, rs.prefix, checks, now)
+		*buf = cmd
+		rep, err = redisDo(c, deadline, cmd)
 	}
 	if err != nil {
-		redisDrop(c, conn, err)
 		return err
 	}
-	redisPut(c, conn)
-	redisSucceeded(c)
 	if rep.kind == '-' {
 		return fmt.Errorf("redis %s: rate script: %s: %w", c.opts.addr, rep.str, ErrStoreReply)
 	}
@@ -170,25 +186,17 @@ func redisFirstSeen(rs *redisStore, id string, ttl time.Duration) (bool, error) 
 	if ms < 1 {
 		ms = 1
 	}
-	deadline := time.Now().Add(rs.timeout)
-	conn, err := redisGet(c, deadline)
+	cmd := appendArrayHeader(make([]byte, 0, 128), 6)
+	cmd = appendBulk(cmd, "SET")
+	cmd = appendBulk(cmd, rs.prefix+"seen:"+id)
+	cmd = appendBulk(cmd, "1")
+	cmd = appendBulk(cmd, "NX")
+	cmd = appendBulk(cmd, "PX")
+	cmd = appendBulkInt(cmd, ms)
+	rep, err := redisDo(c, time.Now().Add(rs.timeout), cmd)
 	if err != nil {
 		return false, err
 	}
-	buf := appendArrayHeader(conn.wbuf[:0], 6)
-	buf = appendBulk(buf, "SET")
-	buf = appendBulk(buf, rs.prefix+"seen:"+id)
-	buf = appendBulk(buf, "1")
-	buf = appendBulk(buf, "NX")
-	buf = appendBulk(buf, "PX")
-	conn.wbuf = appendBulkInt(buf, ms)
-	rep, err := redisExchange(conn, c.opts.addr, deadline)
-	if err != nil {
-		redisDrop(c, conn, err)
-		return false, err
-	}
-	redisPut(c, conn)
-	redisSucceeded(c)
 	switch {
 	case rep.kind == '+' && rep.str == "OK":
 		return true, nil

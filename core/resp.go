@@ -12,6 +12,17 @@ import (
 // ($3 abc, $-1 for none) or an array of replies (*2 ...). Valkey speaks
 // the same protocol.
 
+// respScalar is an element of an array reply: imgate's commands never get
+// arrays inside arrays. It is declared before respReply, which holds it:
+// Yaegi v0.16.1 failed to load core ("cannot use type core.respReply as
+// type unsafe2.dummy") when respReply held a slice of itself, and again
+// when it held a slice of a type declared after it.
+type respScalar struct {
+	kind byte
+	str  string
+	n    int64
+}
+
 // respReply is one decoded reply.
 type respReply struct {
 	// kind is the reply's type byte: '+', '-', ':', '$' or '*'.
@@ -20,8 +31,8 @@ type respReply struct {
 	str string
 	// n is an integer reply, or -1 for a null bulk string or array.
 	n int64
-	// elems are an array's replies.
-	elems []respReply
+	// elems are an array's elements.
+	elems []respScalar
 }
 
 // maxRespBulk bounds a bulk string or array read from the server: imgate's
@@ -60,8 +71,9 @@ func appendCommand(buf []byte, args ...string) []byte {
 	return buf
 }
 
-// readReply reads one reply. A reply the protocol does not allow is an
-// ErrStoreProtocol: the connection cannot be trusted after it.
+// readReply reads one reply. A reply the protocol does not allow, or an
+// array inside an array, is an ErrStoreProtocol: the connection cannot be
+// trusted after it.
 func readReply(r *bufio.Reader) (respReply, error) {
 	return readReplyDepth(r, 0)
 }
@@ -90,8 +102,8 @@ func readReplyDepth(r *bufio.Reader, depth int) (respReply, error) {
 	case '$':
 		return readBulk(r, rep, body)
 	case '*':
-		if depth > 2 {
-			return rep, fmt.Errorf("arrays nested too deep: %w", ErrStoreProtocol)
+		if depth > 0 {
+			return rep, fmt.Errorf("an array inside an array: %w", ErrStoreProtocol)
 		}
 		return readArray(r, rep, body, depth)
 	}
@@ -127,13 +139,13 @@ func readArray(r *bufio.Reader, rep respReply, body []byte, depth int) (respRepl
 	if n < 0 {
 		return rep, nil
 	}
-	rep.elems = make([]respReply, 0, n)
+	rep.elems = make([]respScalar, 0, n)
 	for i := int64(0); i < n; i++ {
 		elem, eerr := readReplyDepth(r, depth+1)
 		if eerr != nil {
 			return rep, eerr
 		}
-		rep.elems = append(rep.elems, elem)
+		rep.elems = append(rep.elems, respScalar{kind: elem.kind, str: elem.str, n: elem.n})
 	}
 	return rep, nil
 }

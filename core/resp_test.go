@@ -42,7 +42,7 @@ func TestReadReply(t *testing.T) {
 		{"bulk without crlf", "$2\r\nabcd", 0, "", 0, 0, ErrStoreProtocol},
 		{"huge bulk", "$99999999999\r\n", 0, "", 0, 0, ErrStoreProtocol},
 		{"negative bulk", "$-2\r\n", 0, "", 0, 0, ErrStoreProtocol},
-		{"deep arrays", "*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", 0, "", 0, 0, ErrStoreProtocol},
+		{"nested arrays", "*1\r\n*1\r\n:1\r\n", 0, "", 0, 0, ErrStoreProtocol},
 		{"empty line", "\r\n", 0, "", 0, 0, ErrStoreProtocol},
 		{"truncated", "$5\r\nab", 0, "", 0, 0, io.ErrUnexpectedEOF},
 		{"closed", "", 0, "", 0, 0, io.EOF},

@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,10 +29,10 @@ type rule struct {
 	rate        *limiter
 	rateByGroup bool
 	// ratePeriod and rateInterval are the rate's period and the time one
-	// token takes to come back (period/N), in microseconds, for the Redis
-	// store's script.
-	ratePeriod   int64
-	rateInterval float64
+	// token takes to come back (period/N), in microseconds, as the Redis
+	// store's script takes them.
+	ratePeriod   string
+	rateInterval string
 	// storeFailure settles the rate condition when the shared store
 	// fails: StoreFailureAllow, StoreFailureDeny or StoreFailureLocal.
 	storeFailure string
@@ -113,8 +114,8 @@ func compileRule(i int, c *RuleConfig, lists map[string]*List, s *settings) (*ru
 			return nil, fmt.Errorf("%s.rate: %w", key, rerr)
 		}
 		r.rate = newLimiter(n, per, s.rateMaxKeys)
-		r.ratePeriod = int64(per / time.Microsecond)
-		r.rateInterval = float64(per) / float64(time.Microsecond) / n
+		r.ratePeriod = strconv.FormatInt(int64(per/time.Microsecond), 10)
+		r.rateInterval = strconv.FormatFloat(float64(per)/float64(time.Microsecond)/n, 'f', 3, 64)
 	}
 	by, err := oneOf(key+".rateBy", c.RateBy, "actor", "actor", "group")
 	if err != nil {

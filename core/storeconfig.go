@@ -53,8 +53,9 @@ type StoreConfig struct {
 	// every platform deadline. Default: "5ms".
 	Timeout string `json:"timeout,omitempty"`
 
-	// PoolSize caps the connections one gateway process opens to the
-	// server (shared by every route naming the same server). Default: 16.
+	// PoolSize is how many pipelined connections one gateway process
+	// keeps to the server, shared by every route naming the same server
+	// and credentials; concurrent decisions share each one. Default: 2.
 	PoolSize int `json:"poolSize,omitempty"`
 
 	// TLSCAFile is a PEM file of the certificate authorities that sign the
@@ -67,7 +68,10 @@ type StoreConfig struct {
 const (
 	DefaultStorePrefix   = "imgate:"
 	DefaultStoreTimeout  = 5 * time.Millisecond
-	DefaultStorePoolSize = 16
+	DefaultStorePoolSize = 2
+	// MaxStorePoolSize caps store.poolSize: each connection carries any
+	// number of concurrent decisions and holds two goroutines.
+	MaxStorePoolSize = 64
 	// MaxStoreTimeout caps store.timeout: a decision waits at most this
 	// for Redis, far below the platforms' budgets.
 	MaxStoreTimeout = time.Second
@@ -125,8 +129,8 @@ func settleStore(c *StoreConfig, s *settings) error {
 	if st.prefix == "" {
 		st.prefix = DefaultStorePrefix
 	}
-	if c.PoolSize < 0 {
-		return configErr("store.poolSize", "%d is negative", c.PoolSize)
+	if c.PoolSize < 0 || c.PoolSize > MaxStorePoolSize {
+		return configErr("store.poolSize", "%d is not between 1 and %d", c.PoolSize, MaxStorePoolSize)
 	}
 	st.redis.poolSize = c.PoolSize
 	if st.redis.poolSize == 0 {

@@ -98,7 +98,7 @@ func TestRedisConfigChangesCloseEngines(t *testing.T) {
 			addr = strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 		}
 		cfg := CreateConfig()
-		body := `{"platform":"tencent","store":{"type":"redis","address":"` + addr + `","timeout":"900ms","poolSize":2},
+		body := `{"platform":"tencent","store":{"type":"redis","address":"` + addr + `","timeout":"900ms","poolSize":1},
 		  "rules":[{"name":"flood","rate":"5/1h","action":"deny","message":"v` + strconv.Itoa(i) + `"}]}`
 		if err := golden.StrictDecoder([]byte(body)).Decode(cfg); err != nil {
 			t.Fatal(err)
@@ -113,7 +113,7 @@ func TestRedisConfigChangesCloseEngines(t *testing.T) {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		n := srv.Clients(t)
-		// The live pool (one connection: one callback at a time) and Do's
+		// The live pool (one connection) and Do's
 		// own; the other spelling's pool must be closed.
 		if n <= 2 {
 			break

@@ -105,17 +105,29 @@ type Server struct {
 // Start runs a server until the test ends.
 func Start(tb testing.TB, opts Options) *Server {
 	tb.Helper()
-	s := &Server{bin: Binary(tb), opts: opts, dir: tb.TempDir()}
+	bin := Binary(tb)
+	s, err := Launch(bin, tb.TempDir(), opts)
+	if err != nil {
+		tb.Fatalf("redistest: %v", err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// Launch runs redis-server bin with its files in dir, outside a test (the
+// store benchmark); Stop ends it.
+func Launch(bin, dir string, opts Options) (*Server, error) {
+	s := &Server{bin: bin, opts: opts, dir: dir}
 	if opts.TLS {
 		if err := writeCerts(s.dir); err != nil {
-			tb.Fatalf("redistest: certificates: %v", err)
+			return nil, fmt.Errorf("certificates: %w", err)
 		}
 		s.CAFile = filepath.Join(s.dir, "ca.pem")
 	}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		if s.port, err = freePort(); err != nil {
-			tb.Fatalf("redistest: %v", err)
+			return nil, err
 		}
 		if err = s.start(); err == nil {
 			break
@@ -125,15 +137,29 @@ func Start(tb testing.TB, opts Options) *Server {
 		}
 	}
 	if err != nil {
-		tb.Fatalf("redistest: %v", err)
+		return nil, err
 	}
 	s.Addr = "127.0.0.1:" + s.port
 	s.URL = "redis://" + s.Addr
 	if opts.TLS {
 		s.URL = "rediss://" + s.Addr
 	}
-	tb.Cleanup(s.stop)
-	return s
+	return s, nil
+}
+
+// LookPath finds a redis-server given by path or by name in PATH.
+func LookPath(name string) (string, error) {
+	return lookPath(name)
+}
+
+// Pid is the running server's process id, 0 when it is not running.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.Pid
 }
 
 func fileExists(path string) bool {
@@ -379,7 +405,8 @@ func (s *Server) Clients(tb testing.TB) int {
 	return 0
 }
 
-func (s *Server) stop() {
+// Stop ends the server.
+func (s *Server) Stop() {
 	s.mu.Lock()
 	proc := s.proc
 	s.proc = nil
