@@ -115,10 +115,11 @@ type Engine struct {
 	// spool delivers forwarded after-callbacks durably; nil when off.
 	spool  *spool
 	closed atomic.Bool
-	// store holds rate-limit state (store.go); storeDown and
-	// storeObserver report its health changes.
+	// store holds rate-limit state (store.go); storeDown, storeTimeouts
+	// and storeObserver report its health changes.
 	store         *store
 	storeDown     atomic.Int64
+	storeTimeouts atomic.Int64
 	storeObserver atomic.Value
 }
 

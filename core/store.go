@@ -123,11 +123,18 @@ func takeLocal(checks []rateCheck, now int64) error {
 func settleRates(e *Engine, checks []rateCheck, now int64) (string, error) {
 	err := e.store.kind.take(e.store, checks, now)
 	if err == nil {
+		if e.storeTimeouts.Load() != 0 {
+			e.storeTimeouts.Store(0)
+		}
 		storeAvailable(e)
 		return "", nil
 	}
 	reason := StoreFailureReason(err)
-	storeUnavailable(e, reason, err)
+	// A late reply now and then (a busy gateway) is no outage to report;
+	// a run of them is.
+	if reason != "timeout" || e.storeTimeouts.Add(1) >= storeTimeoutsReported {
+		storeUnavailable(e, reason, err)
+	}
 	for i := range checks {
 		c := &checks[i]
 		switch c.rule.storeFailure {
@@ -158,9 +165,15 @@ func StoreFailureReason(err error) string {
 	return "down"
 }
 
+// storeTimeoutsReported is how many decisions in a row must miss their
+// budget before an engine reports the store unavailable; any other failure
+// is reported at once.
+const storeTimeoutsReported = 10
+
 // StoreEvent reports a change of the shared store's health as one engine
 // saw it on a decision: the first failure after success (Available false,
-// with the reason and error) and the first success after failures.
+// with the reason and error; for timeouts, the tenth in a row) and the
+// first success after it.
 type StoreEvent struct {
 	Available bool
 	Reason    string

@@ -244,6 +244,41 @@ func TestStoreEvents(t *testing.T) {
 	}
 }
 
+// TestStoreEventsIgnoreStrayTimeouts proves late replies now and then are
+// no outage to log, while a run of them is.
+func TestStoreEventsIgnoreStrayTimeouts(t *testing.T) {
+	e, err := New(Config{Rules: []RuleConfig{{Name: "rl", Rate: "100/1h", Action: "deny"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := 0
+	e.OnStore(func(StoreEvent) { events++ })
+	late := 0
+	e.store = sharedStore(func(checks []rateCheck, now int64) error {
+		if late > 0 {
+			late--
+			return fmt.Errorf("no reply in time: %w", ErrStoreTimeout)
+		}
+		return takeLocal(checks, now)
+	})
+	for i := 0; i < 5; i++ {
+		late = storeTimeoutsReported - 1
+		for j := 0; j < storeTimeoutsReported; j++ {
+			e.Decide(tencentApply("ann"+strconv.Itoa(j), "g"))
+		}
+	}
+	if events != 0 {
+		t.Fatalf("%d events for stray timeouts, want none", events)
+	}
+	late = storeTimeoutsReported
+	for j := 0; j <= storeTimeoutsReported; j++ {
+		e.Decide(tencentApply("bob"+strconv.Itoa(j), "g"))
+	}
+	if events != 2 {
+		t.Fatalf("%d events for a run of timeouts and the recovery, want 2", events)
+	}
+}
+
 // TestStoreNotAskedWithoutRate proves a callback that reaches no rate rule
 // costs no store call.
 func TestStoreNotAskedWithoutRate(t *testing.T) {

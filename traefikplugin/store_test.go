@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -90,6 +91,7 @@ func TestRedisSharedAcrossMiddlewares(t *testing.T) {
 func TestRedisConfigChangesCloseEngines(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	name := uniqueName(t)
+	goroutines := runtime.NumGoroutine()
 	for i := 0; i < 30; i++ {
 		// The address changes between two spellings of the same server, so
 		// that every other config needs a pool of its own.
@@ -120,6 +122,14 @@ func TestRedisConfigChangesCloseEngines(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("Redis sees %d clients after 30 config changes, want at most 2", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// One live connection holds a reader and a writer; the closed ones'
+	// ended with them.
+	for runtime.NumGoroutine() > goroutines+4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines grew from %d to %d over 30 config changes", goroutines, runtime.NumGoroutine())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -1,23 +1,26 @@
 // Command storebench measures what sharing rate limits through Redis costs
-// a decision: imgate's engine in a plain net/http server (the server of
-// benchmark setup F) answers the same Tencent join callbacks with the same
-// rate rules, once with the buckets in memory (store.type memory, the
+// a decision. Two gateways answer the same Tencent join callbacks with the
+// same rate rules: Caddy with imgate (the module, as in benchmark setup C)
+// and imgate's engine in a plain net/http server (the deciding ceiling, as
+// in setup F), each once with the buckets in memory (store.type memory, the
 // default) and once in a real redis-server on loopback (store.type redis,
-// default 5 ms timeout), side by side in one run. Per repeat and mode it
-// measures closed-loop throughput with wrk and latency at fixed rates with
-// the open-loop client (bench/openloop), then prints the medians, the
-// throughput ratio and the p99 each rate adds, against the targets (p99
-// added at most 1 ms, throughput at least 0.7 of memory). It counts the
-// decisions the store failed to settle in time (each one decided by
-// storeFailure instead), which a valid run has none of.
+// its default 5 ms timeout), side by side in one run. Per repeat, gateway
+// and store it measures closed-loop throughput with wrk and latency at
+// fixed rates with the open-loop client (bench/openloop), then prints the
+// medians, the throughput ratio and the p99 each rate adds, against the
+// targets (throughput at least 0.7 of memory, p99 at most 1 ms added), and
+// the CPU the gateway and Redis spend per callback. It counts the decisions
+// the store did not settle in time (each decided by storeFailure instead):
+// a busy machine makes some, and their share is printed.
 //
 // The actors rotate over 10,000 ids and the groups over 100, so the
 // buckets are many and none runs out: both modes allow every callback,
 // doing the same work but for where the bucket lives.
 //
-//	go run ./bench/storebench               # 3 repeats of 10 s phases, about 3 minutes
+//	go run ./bench/storebench               # 3 repeats of 10 s phases, about 6 minutes
 //	go run ./bench/storebench -quick        # 1 repeat of 3 s phases
 //	go run ./bench/storebench -rules 3      # three rate rules per callback, one script
+//	go run ./bench/storebench -gateways plain
 //
 // It needs redis-server (IMGATE_REDIS_SERVER or PATH; .ci/redis.sh
 // installs it) and wrk (apt-get install wrk, as bench/run.sh does).
@@ -44,16 +47,29 @@ import (
 	"sync/atomic"
 	"time"
 
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
 	"github.com/imgate/imgate/bench/openloop"
+	_ "github.com/imgate/imgate/caddymodule"
 	"github.com/imgate/imgate/core"
 	"github.com/imgate/imgate/internal/redistest"
 )
 
-// Modes, the store a server decides with.
+// Stores, where a server keeps its buckets.
 const (
 	modeMemory = "memory"
 	modeRedis  = "redis"
 )
+
+// Gateways: imgate's engine in plain net/http, and Caddy with imgate.
+const (
+	gatewayPlain = "plain"
+	gatewayCaddy = "caddy"
+)
+
+// envCaddy makes the binary run as Caddy (with imgate) instead.
+const envCaddy = "STOREBENCH_RUN_CADDY"
 
 // Targets of the shared store (issue 15).
 const (
@@ -68,13 +84,18 @@ const (
 )
 
 func main() {
-	serve := flag.String("serve", "", "internal: run as the server of one mode (memory or redis)")
+	if os.Getenv(envCaddy) == "1" {
+		caddycmd.Main()
+		return
+	}
+	serve := flag.String("serve", "", "internal: run as the plain server of one store (memory or redis)")
 	addr := flag.String("addr", "", "internal: the server's listen address")
-	redisURL := flag.String("redis", "", "internal: the Redis the redis server uses")
+	redisURL := flag.String("redis", "", "internal: the Redis the redis store uses")
 	prefix := flag.String("prefix", "", "internal: the Redis key prefix")
-	timeout := flag.String("timeout", "", "store.timeout of the redis mode (default: imgate's, 5ms)")
-	pool := flag.Int("pool", 0, "store.poolSize of the redis mode (default: imgate's, 16)")
+	timeout := flag.String("timeout", "", "store.timeout of the redis store (default: imgate's, 5ms)")
+	pool := flag.Int("pool", 0, "store.poolSize of the redis store (default: imgate's)")
 	nRules := flag.Int("rules", 1, "rate rules each callback reaches (1 or 3); the Redis store settles them in one script")
+	gateways := flag.String("gateways", "caddy,plain", "gateways to measure: caddy (Caddy + imgate), plain (the engine in net/http)")
 	duration := flag.Duration("d", 10*time.Second, "length of each throughput and latency phase")
 	conns := flag.Int("c", 64, "connections of wrk and of the open-loop client")
 	ratesFlag := flag.String("rates", "1000,4000", "fixed rates (req/s) of the latency phases")
@@ -93,12 +114,21 @@ func main() {
 	if *quick {
 		*duration, *repeats = 3*time.Second, 1
 	}
-	rates, err := parseRates(*ratesFlag)
+	rc := runConfig{rules: *nRules, duration: *duration, conns: *conns, repeats: *repeats, redisServer: *redisServer, jsonOut: *jsonOut, timeout: *timeout, pool: *pool}
+	var err error
+	rc.rates, err = parseRates(*ratesFlag)
 	if err == nil && *nRules != 1 && *nRules != 3 {
 		err = fmt.Errorf("-rules %d: want 1 or 3", *nRules)
 	}
+	for _, g := range strings.Split(*gateways, ",") {
+		g = strings.TrimSpace(g)
+		if g != gatewayPlain && g != gatewayCaddy {
+			err = fmt.Errorf("-gateways: %q is not caddy or plain", g)
+		}
+		rc.gateways = append(rc.gateways, g)
+	}
 	if err == nil {
-		err = run(os.Stdout, runConfig{rules: *nRules, duration: *duration, conns: *conns, rates: rates, repeats: *repeats, redisServer: *redisServer, jsonOut: *jsonOut, timeout: *timeout, pool: *pool})
+		err = run(os.Stdout, rc)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "storebench:", err)
@@ -118,7 +148,7 @@ func parseRates(s string) ([]float64, error) {
 	return rates, nil
 }
 
-// benchConfig is the imgate config of one mode: one or three rate rules
+// benchConfig is the imgate config of one store: one or three rate rules
 // that every callback reaches and none exceeds.
 func benchConfig(mode, redisURL, prefix string, nRules int, timeout string, pool int) core.Config {
 	cfg := core.Config{
@@ -141,27 +171,30 @@ func benchConfig(mode, redisURL, prefix string, nRules int, timeout string, pool
 	return cfg
 }
 
-// serverStats are what a server decided, read from /storebench/stats.
+// serverStats are what a server decided: callbacks, those not allowed
+// (none should be), and those whose store did not settle them in time.
 type serverStats struct {
 	Decisions     int64 `json:"decisions"`
 	NotAllowed    int64 `json:"notAllowed"`
 	StoreFailures int64 `json:"storeFailures"`
-	// Timeouts counts the store failures that waited the whole timeout.
-	Timeouts int64 `json:"timeouts"`
 }
 
-// runServer serves the engine of mode on addr until killed.
+func (a serverStats) minus(b serverStats) serverStats {
+	return serverStats{Decisions: a.Decisions - b.Decisions, NotAllowed: a.NotAllowed - b.NotAllowed, StoreFailures: a.StoreFailures - b.StoreFailures}
+}
+
+// runServer serves the engine of one store on addr until killed.
 func runServer(mode, addr, redisURL, prefix string, nRules int, timeout string, pool int) error {
 	e, err := core.New(benchConfig(mode, redisURL, prefix, nRules, timeout, pool))
 	if err != nil {
 		return err
 	}
-	var decisions, notAllowed, storeFailures, timeouts atomic.Int64
+	var decisions, notAllowed, storeFailures atomic.Int64
 	mux := http.NewServeMux()
 	mux.HandleFunc("/storebench/stats", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(serverStats{Decisions: decisions.Load(), NotAllowed: notAllowed.Load(), StoreFailures: storeFailures.Load(), Timeouts: timeouts.Load()})
+		json.NewEncoder(w).Encode(serverStats{Decisions: decisions.Load(), NotAllowed: notAllowed.Load(), StoreFailures: storeFailures.Load()})
 	})
-	// A CPU profile of either mode: /debug/pprof/profile?seconds=5.
+	// A CPU profile of either store: /debug/pprof/profile?seconds=5.
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		out := e.Serve(w, r, "", nil)
@@ -172,9 +205,6 @@ func runServer(mode, addr, redisURL, prefix string, nRules int, timeout string, 
 		if out.StoreFailure != "" {
 			storeFailures.Add(1)
 		}
-		if out.StoreFailure == "timeout" {
-			timeouts.Add(1)
-		}
 	})
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return srv.ListenAndServe()
@@ -183,6 +213,7 @@ func runServer(mode, addr, redisURL, prefix string, nRules int, timeout string, 
 // runConfig is one invocation's settings.
 type runConfig struct {
 	rules       int
+	gateways    []string
 	duration    time.Duration
 	conns       int
 	rates       []float64
@@ -193,18 +224,21 @@ type runConfig struct {
 	pool        int
 }
 
-// measurement is one mode's phases in one repeat.
+// measurement is one gateway and store's phases in one repeat.
 type measurement struct {
-	Mode   string  `json:"mode"`
-	Repeat int     `json:"repeat"`
-	RPS    float64 `json:"rps"`
-	// ServerCPU and RedisCPU are the CPU seconds per 1000 requests of the
+	Gateway string  `json:"gateway"`
+	Mode    string  `json:"mode"`
+	Repeat  int     `json:"repeat"`
+	RPS     float64 `json:"rps"`
+	// ServerCPU and RedisCPU are the CPU seconds per 1000 callbacks of the
 	// throughput phase.
 	ServerCPU float64 `json:"serverCpuPer1k"`
 	RedisCPU  float64 `json:"redisCpuPer1k"`
-	// Latency holds one open-loop result per rate.
-	Latency []openloop.Result `json:"latency"`
-	Stats   serverStats       `json:"stats"`
+	// Saturated are the throughput phase's decisions; Latency holds one
+	// open-loop result per rate and Paced the decisions of those phases.
+	Saturated serverStats       `json:"saturated"`
+	Latency   []openloop.Result `json:"latency"`
+	Paced     serverStats       `json:"paced"`
 }
 
 func run(w io.Writer, rc runConfig) error {
@@ -239,63 +273,43 @@ func run(w io.Writer, rc runConfig) error {
 	}
 	prefix := "storebench-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
 	servers := map[string]*server{}
-	for _, mode := range []string{modeMemory, modeRedis} {
-		s, err := startServer(mode, redis.URL, prefix, rc)
-		if err != nil {
-			return err
+	for _, g := range rc.gateways {
+		for _, mode := range []string{modeMemory, modeRedis} {
+			s, err := startServer(g, mode, redis.URL, prefix, rc, dir)
+			if err != nil {
+				return err
+			}
+			defer s.stop()
+			servers[g+"/"+mode] = s
 		}
-		defer s.stop()
-		servers[mode] = s
 	}
-	fmt.Fprintf(w, "storebench: %d rate rule(s) per callback, %d connections, %s phases, rates %v req/s, %d repeat(s); redis-server %s\n",
-		rc.rules, rc.conns, rc.duration, rc.rates, rc.repeats, redis.Addr)
+	fmt.Fprintf(w, "storebench: gateways %v, %d rate rule(s) per callback, %d connections, %s phases, rates %v req/s, %d repeat(s); redis-server %s\n",
+		rc.gateways, rc.rules, rc.conns, rc.duration, rc.rates, rc.repeats, redis.Addr)
 	var all []measurement
 	for rep := 0; rep < rc.repeats; rep++ {
 		order := []string{modeMemory, modeRedis}
 		if rep%2 == 1 {
 			order = []string{modeRedis, modeMemory}
 		}
-		for _, mode := range order {
-			s := servers[mode]
-			m := measurement{Mode: mode, Repeat: rep + 1}
-			before, err := s.statsNow()
-			if err != nil {
-				return err
-			}
-			serverCPU0, redisCPU0 := cpuSeconds(s.pid()), cpuSeconds(redis.Pid())
-			if m.RPS, err = runWrk(wrk, script, s.url, rc.conns, rc.duration); err != nil {
-				return fmt.Errorf("%s throughput: %w", mode, err)
-			}
-			requests := m.RPS * rc.duration.Seconds() / 1000
-			m.ServerCPU = (cpuSeconds(s.pid()) - serverCPU0) / requests
-			m.RedisCPU = (cpuSeconds(redis.Pid()) - redisCPU0) / requests
-			for _, rate := range rc.rates {
-				res, err := openloop.Run(context.Background(), openloop.Config{
-					Addr: s.addr, Requests: joinRequests(s.addr), Rate: rate, Duration: rc.duration, Connections: rc.conns,
-				})
+		for _, g := range rc.gateways {
+			for _, mode := range order {
+				m, err := measure(rc, wrk, script, servers[g+"/"+mode], redis.Pid())
 				if err != nil {
-					return fmt.Errorf("%s at %.0f/s: %w", mode, rate, err)
+					return fmt.Errorf("%s/%s: %w", g, mode, err)
 				}
-				if res.Errors > 0 || res.ErrStatus > 0 || res.Dropped > 0 {
-					return fmt.Errorf("%s at %.0f/s: %d errors, %d bad statuses, %d dropped: the server could not keep up", mode, rate, res.Errors, res.ErrStatus, res.Dropped)
+				m.Gateway, m.Mode, m.Repeat = g, mode, rep+1
+				fmt.Fprintf(w, "repeat %d %-5s %-6s %8.0f req/s  gateway %.3f CPU-s/1k  redis %.3f CPU-s/1k", m.Repeat, g, mode, m.RPS, m.ServerCPU, m.RedisCPU)
+				for _, l := range m.Latency {
+					fmt.Fprintf(w, "  @%.0f/s p50 %s p99 %s", l.Rate, ms(l.P50), ms(l.P99))
 				}
-				m.Latency = append(m.Latency, res)
+				fmt.Fprintf(w, "  store failures: %s saturated, %s paced\n", share(m.Saturated), share(m.Paced))
+				all = append(all, m)
 			}
-			after, err := s.statsNow()
-			if err != nil {
-				return err
-			}
-			m.Stats = serverStats{Decisions: after.Decisions - before.Decisions, NotAllowed: after.NotAllowed - before.NotAllowed,
-				StoreFailures: after.StoreFailures - before.StoreFailures, Timeouts: after.Timeouts - before.Timeouts}
-			fmt.Fprintf(w, "repeat %d %-6s %8.0f req/s  server %.3f CPU-s/1k  redis %.3f CPU-s/1k", m.Repeat, mode, m.RPS, m.ServerCPU, m.RedisCPU)
-			for _, l := range m.Latency {
-				fmt.Fprintf(w, "  @%.0f/s p50 %s p99 %s", l.Rate, ms(l.P50), ms(l.P99))
-			}
-			fmt.Fprintf(w, "  (%d decisions, %d not allowed, %d store failures, %d of them timeouts)\n", m.Stats.Decisions, m.Stats.NotAllowed, m.Stats.StoreFailures, m.Stats.Timeouts)
-			all = append(all, m)
 		}
 	}
-	summarize(w, rc, all)
+	for _, g := range rc.gateways {
+		summarize(w, rc, g, all)
+	}
 	if rc.jsonOut != "" {
 		data, err := json.MarshalIndent(all, "", "  ")
 		if err != nil {
@@ -306,12 +320,62 @@ func run(w io.Writer, rc runConfig) error {
 	return nil
 }
 
-// summarize prints the medians side by side and the targets.
-func summarize(w io.Writer, rc runConfig, all []measurement) {
+// measure runs one server's throughput and latency phases.
+func measure(rc runConfig, wrk, script string, s *server, redisPid int) (measurement, error) {
+	var m measurement
+	before, err := s.stats()
+	if err != nil {
+		return m, err
+	}
+	serverCPU0, redisCPU0 := cpuSeconds(s.pid()), cpuSeconds(redisPid)
+	if m.RPS, err = runWrk(wrk, script, s.url, rc.conns, rc.duration); err != nil {
+		return m, fmt.Errorf("throughput: %w", err)
+	}
+	requests := m.RPS * rc.duration.Seconds() / 1000
+	m.ServerCPU = (cpuSeconds(s.pid()) - serverCPU0) / requests
+	m.RedisCPU = (cpuSeconds(redisPid) - redisCPU0) / requests
+	middle, err := s.stats()
+	if err != nil {
+		return m, err
+	}
+	m.Saturated = middle.minus(before)
+	for _, rate := range rc.rates {
+		res, err := openloop.Run(context.Background(), openloop.Config{
+			Addr: s.addr, Requests: joinRequests(s.addr), Rate: rate, Duration: rc.duration, Connections: rc.conns,
+		})
+		if err != nil {
+			return m, fmt.Errorf("at %.0f/s: %w", rate, err)
+		}
+		if res.Errors > 0 || res.ErrStatus > 0 || res.Dropped > 0 {
+			return m, fmt.Errorf("at %.0f/s: %d errors, %d bad statuses, %d dropped: the server could not keep up", rate, res.Errors, res.ErrStatus, res.Dropped)
+		}
+		m.Latency = append(m.Latency, res)
+	}
+	after, err := s.stats()
+	if err != nil {
+		return m, err
+	}
+	m.Paced = after.minus(middle)
+	if n := m.Saturated.NotAllowed + m.Paced.NotAllowed; n > 0 {
+		return m, fmt.Errorf("%d callbacks were not allowed: the stores did unequal work", n)
+	}
+	return m, nil
+}
+
+// share renders the store failures of st as a share of its decisions.
+func share(st serverStats) string {
+	if st.Decisions == 0 {
+		return "n/a"
+	}
+	return strconv.FormatFloat(100*float64(st.StoreFailures)/float64(st.Decisions), 'f', 2, 64) + "%"
+}
+
+// summarize prints one gateway's medians side by side and the targets.
+func summarize(w io.Writer, rc runConfig, gateway string, all []measurement) {
 	med := func(mode string, f func(m measurement) float64) float64 {
 		var xs []float64
 		for _, m := range all {
-			if m.Mode == mode {
+			if m.Gateway == gateway && m.Mode == mode {
 				xs = append(xs, f(m))
 			}
 		}
@@ -322,37 +386,44 @@ func summarize(w io.Writer, rc runConfig, all []measurement) {
 		}
 		return (xs[n/2-1] + xs[n/2]) / 2
 	}
-	var failures int64
-	for _, m := range all {
-		failures += m.Stats.StoreFailures + m.Stats.NotAllowed
+	both := func(f func(m measurement) float64) (float64, float64) {
+		return med(modeMemory, f), med(modeRedis, f)
 	}
-	memRPS, redisRPS := med(modeMemory, func(m measurement) float64 { return m.RPS }), med(modeRedis, func(m measurement) float64 { return m.RPS })
-	ratio := redisRPS / memRPS
-	fmt.Fprintf(w, "\nmedians of %d repeat(s), %d rate rule(s) per callback:\n\n", rc.repeats, rc.rules)
+	name := map[string]string{gatewayCaddy: "Caddy + imgate", gatewayPlain: "imgate's engine in plain net/http"}[gateway]
+	fmt.Fprintf(w, "\n%s, medians of %d repeat(s), %d rate rule(s) per callback:\n\n", name, rc.repeats, rc.rules)
 	fmt.Fprintf(w, "| | memory | redis | redis vs memory |\n|---|---|---|---|\n")
-	fmt.Fprintf(w, "| throughput (wrk, %d connections) | %.0f req/s | %.0f req/s | %.2f× (target ≥ %.1f×: %s) |\n", rc.conns, memRPS, redisRPS, ratio, targetThroughput, verdict(ratio >= targetThroughput))
-	fmt.Fprintf(w, "| server CPU per 1000 callbacks | %.3f s | %.3f s | %+.3f s |\n",
-		med(modeMemory, func(m measurement) float64 { return m.ServerCPU }), med(modeRedis, func(m measurement) float64 { return m.ServerCPU }),
-		med(modeRedis, func(m measurement) float64 { return m.ServerCPU })-med(modeMemory, func(m measurement) float64 { return m.ServerCPU }))
-	fmt.Fprintf(w, "| redis-server CPU per 1000 callbacks | — | %.3f s | |\n", med(modeRedis, func(m measurement) float64 { return m.RedisCPU }))
+	mem, red := both(func(m measurement) float64 { return m.RPS })
+	ratio := red / mem
+	fmt.Fprintf(w, "| throughput (wrk, %d connections) | %.0f req/s | %.0f req/s | %.2f× (target ≥ %.1f×: %s) |\n", rc.conns, mem, red, ratio, targetThroughput, verdict(ratio >= targetThroughput))
+	mem, red = both(func(m measurement) float64 { return m.ServerCPU })
+	fmt.Fprintf(w, "| gateway CPU per 1000 callbacks | %.1f ms | %.1f ms | %+.1f ms |\n", mem*1000, red*1000, (red-mem)*1000)
+	_, red = both(func(m measurement) float64 { return m.RedisCPU })
+	fmt.Fprintf(w, "| redis-server CPU per 1000 callbacks | — | %.1f ms | |\n", red*1000)
 	for i, rate := range rc.rates {
 		i := i
 		for _, p := range []struct {
 			name string
 			get  func(r openloop.Result) time.Duration
 		}{{"p50", func(r openloop.Result) time.Duration { return r.P50 }}, {"p99", func(r openloop.Result) time.Duration { return r.P99 }}} {
-			mem := time.Duration(med(modeMemory, func(m measurement) float64 { return float64(p.get(m.Latency[i])) }))
-			red := time.Duration(med(modeRedis, func(m measurement) float64 { return float64(p.get(m.Latency[i])) }))
+			memD, redD := both(func(m measurement) float64 { return float64(p.get(m.Latency[i])) })
+			added := time.Duration(redD - memD)
 			note := ""
 			if p.name == "p99" {
-				note = fmt.Sprintf(" (target ≤ %s: %s)", ms(targetP99Added), verdict(red-mem <= targetP99Added))
+				note = fmt.Sprintf(" (target ≤ %s: %s)", ms(targetP99Added), verdict(added <= targetP99Added))
 			}
-			fmt.Fprintf(w, "| %s at %.0f req/s (open loop) | %s | %s | %+.3f ms%s |\n", p.name, rate, ms(mem), ms(red), float64(red-mem)/float64(time.Millisecond), note)
+			fmt.Fprintf(w, "| %s at %.0f req/s (open loop) | %s | %s | %+.3f ms%s |\n", p.name, rate, ms(time.Duration(memD)), ms(time.Duration(redD)), float64(added)/float64(time.Millisecond), note)
 		}
 	}
-	if failures > 0 {
-		fmt.Fprintf(w, "\nINVALID: %d decisions were not allowed or not settled by the store in time; the modes did unequal work\n", failures)
+	sat, paced := serverStats{}, serverStats{}
+	for _, m := range all {
+		if m.Gateway == gateway && m.Mode == modeRedis {
+			sat.Decisions += m.Saturated.Decisions
+			sat.StoreFailures += m.Saturated.StoreFailures
+			paced.Decisions += m.Paced.Decisions
+			paced.StoreFailures += m.Paced.StoreFailures
+		}
 	}
+	fmt.Fprintf(w, "| decided by storeFailure (over the 5 ms budget) | — | %s saturated, %s paced | |\n", share(sat), share(paced))
 }
 
 func verdict(ok bool) string {
@@ -412,33 +483,92 @@ func runWrk(wrk, script, url string, conns int, d time.Duration) (float64, error
 	return strconv.ParseFloat(string(m[1]), 64)
 }
 
-// server is one mode's server process.
+// server is one gateway and store's process.
 type server struct {
 	addr, url string
-	cmd       *exec.Cmd
+	// statsURL serves the decision counts: the plain server's
+	// /storebench/stats, or Caddy's admin /metrics.
+	statsURL string
+	caddy    bool
+	cmd      *exec.Cmd
 }
 
-func startServer(mode, redisURL, prefix string, rc runConfig) (*server, error) {
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// startServer starts this binary as the gateway's server for one store.
+func startServer(gateway, mode, redisURL, prefix string, rc runConfig, dir string) (*server, error) {
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(os.Args[0], "-serve", mode, "-addr", addr, "-redis", redisURL, "-prefix", prefix, "-rules", strconv.Itoa(rc.rules),
-		"-timeout", rc.timeout, "-pool", strconv.Itoa(rc.pool))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
+	s := &server{addr: addr, url: "http://" + addr}
+	if gateway == gatewayPlain {
+		s.statsURL = s.url + "/storebench/stats"
+		s.cmd = exec.Command(os.Args[0], "-serve", mode, "-addr", addr, "-redis", redisURL, "-prefix", prefix, "-rules", strconv.Itoa(rc.rules),
+			"-timeout", rc.timeout, "-pool", strconv.Itoa(rc.pool))
+	} else {
+		admin, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		s.caddy = true
+		s.statsURL = "http://" + admin + "/metrics"
+		config, err := caddyConfig(addr, admin, benchConfig(mode, redisURL, prefix, rc.rules, rc.timeout, rc.pool))
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(dir, "caddy-"+mode+".json")
+		if err := os.WriteFile(path, config, 0o600); err != nil {
+			return nil, err
+		}
+		s.cmd = exec.Command(os.Args[0], "run", "--config", path)
+		s.cmd.Env = append(os.Environ(), envCaddy+"=1", "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	}
+	s.cmd.Stdout, s.cmd.Stderr = os.Stderr, os.Stderr
+	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &server{addr: addr, url: "http://" + addr, cmd: cmd}
-	for end := time.Now().Add(time.Minute); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if _, err := s.statsNow(); err == nil {
-			return s, nil
+	for end := time.Now().Add(2 * time.Minute); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if _, err := s.stats(); err == nil {
+			if resp, err := http.Get(s.url + "/"); err == nil {
+				resp.Body.Close()
+				return s, nil
+			}
 		}
 	}
 	s.stop()
-	return nil, fmt.Errorf("the %s server did not start on %s", mode, addr)
+	return nil, fmt.Errorf("the %s/%s server did not start on %s", gateway, mode, addr)
+}
+
+// caddyConfig is a Caddy JSON config serving the imgate handler on addr,
+// with the admin API (metrics) on admin and logs at warn, as in
+// benchmark setup C.
+func caddyConfig(addr, admin string, cfg core.Config) ([]byte, error) {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	handler := map[string]any{}
+	if err := json.Unmarshal(raw, &handler); err != nil {
+		return nil, err
+	}
+	handler["handler"] = "imgate"
+	return json.Marshal(map[string]any{
+		"admin":   map[string]any{"listen": admin},
+		"logging": map[string]any{"logs": map[string]any{"default": map[string]any{"level": "WARN"}}},
+		"apps": map[string]any{"http": map[string]any{"servers": map[string]any{"bench": map[string]any{
+			"listen":          []string{addr},
+			"routes":          []any{map[string]any{"handle": []any{handler}}},
+			"automatic_https": map[string]any{"disable": true},
+		}}}},
+	})
 }
 
 func (s *server) pid() int { return s.cmd.Process.Pid }
@@ -448,15 +578,40 @@ func (s *server) stop() {
 	s.cmd.Wait()
 }
 
-func (s *server) statsNow() (serverStats, error) {
+// stats reads the server's decision counts.
+func (s *server) stats() (serverStats, error) {
 	var st serverStats
-	resp, err := http.Get(s.url + "/storebench/stats")
+	resp, err := http.Get(s.statsURL)
 	if err != nil {
 		return st, err
 	}
 	defer resp.Body.Close()
-	err = json.NewDecoder(resp.Body).Decode(&st)
-	return st, err
+	if !s.caddy {
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		return st, err
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		v, perr := strconv.ParseFloat(line[i+1:], 64)
+		if perr != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line, "caddy_imgate_decisions_total{"):
+			st.Decisions += int64(v)
+			if !strings.Contains(line, `result="allow"`) {
+				st.NotAllowed += int64(v)
+			}
+		case strings.HasPrefix(line, "caddy_imgate_store_failures_total{"):
+			st.StoreFailures += int64(v)
+		}
+	}
+	return st, sc.Err()
 }
 
 // cpuSeconds is the user and system CPU time of process pid so far, from
