@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/imgate/imgate/core"
 	"github.com/mitchellh/mapstructure"
@@ -47,8 +48,12 @@ func decodeConfig(data []byte) (core.Config, error) {
 // WASM host runs a middleware as a pool of module instances that share no
 // memory: it takes an instance per concurrent request, creates more as
 // needed and drops idle ones at garbage collection, so each instance would
-// count apart and forget its counts.
+// count apart and forget its counts. The shared store (store.type redis)
+// would share them, but an http-wasm guest gets no sockets to reach Redis.
 func checkSupported(cfg core.Config) error {
+	if cfg.Store.Type != "" && !strings.EqualFold(strings.TrimSpace(cfg.Store.Type), core.StoreMemory) {
+		return fmt.Errorf("store.type %q: the WASM plugin cannot reach a shared store (an http-wasm guest has no sockets); use the Yaegi plugin or Caddy for rate limits shared through Redis: %w", cfg.Store.Type, errUnsupported)
+	}
 	for i, r := range cfg.Rules {
 		if r.Rate != "" {
 			return fmt.Errorf("rules[%d].rate (rule %q): rate limits need memory that every request shares, and Traefik runs a WASM plugin as separate instances that share none; use the Yaegi plugin or Caddy for rate rules: %w", i, r.Name, errUnsupported)

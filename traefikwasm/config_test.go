@@ -82,6 +82,7 @@ func TestDecodeConfigErrors(t *testing.T) {
 		{"wrong type", `{"rules":"x"}`, "decoding the configuration"},
 		{"rate rule", `{"rules":[{"name":"r","rate":"5/1m","action":"deny"}]}`, `rules[0].rate (rule "r")`},
 		{"shadow rate rule", `{"rules":[{"name":"a","action":"allow"},{"name":"s","rate":"5/1m","action":"deny","shadow":true}]}`, `rules[1].rate (rule "s")`},
+		{"shared store", `{"store":{"type":"redis","address":"redis://127.0.0.1:6379"}}`, `store.type "redis": the WASM plugin cannot reach a shared store`},
 	} {
 		_, err := decodeConfig([]byte(c.data))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
