@@ -12,7 +12,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
 	"github.com/imgate/imgate/core"
-	"github.com/imgate/imgate/internal/traefikload"
+	"github.com/imgate/imgate/internal/traefikconf"
 )
 
 // TestReplicaExamples proves the README's "Many replicas" configs are the
@@ -38,12 +38,12 @@ func TestReplicaExamples(t *testing.T) {
 	}
 	caddyCfg := imgateHandler(t, adapted)
 
-	configs, err := traefikload.FromFile([]byte(traefikYAML), ".yml")
+	configs, err := traefikconf.FromFile([]byte(traefikYAML), ".yml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var traefikCfg core.Config
-	if err = traefikload.Decode(configs["imgate"]["imgate"], &traefikCfg); err != nil {
+	if err = traefikconf.Decode(configs["imgate"]["imgate"], &traefikCfg); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(caddyCfg, traefikCfg) {
