@@ -22,6 +22,7 @@ var blockParsers = map[string]string{
 	"parseRule":          "rule",
 	"parseForward":       "forward",
 	"parseDelivery":      "delivery",
+	"parseStore":         "store",
 }
 
 // TestCaddyfileTable keeps docs/caddy.md's directive table true: every
