@@ -124,7 +124,13 @@ func (e *Engine) spoolAfter(in *Input, out *Outcome, start time.Time, requestID 
 	}
 	// The deadline header is set per attempt.
 	delete(entry.Header, HeaderDeadline)
-	added, err := e.spool.add(entry, start)
+	var claim func(id string, ttl time.Duration) bool
+	if e.store.kind.shared {
+		claim = func(id string, ttl time.Duration) bool {
+			return claimDelivery(e, id, ttl)
+		}
+	}
+	added, err := e.spool.add(entry, start, claim)
 	if err != nil {
 		reason := "spool_error"
 		if errors.Is(err, errSpoolFull) {
@@ -140,6 +146,20 @@ func (e *Engine) spoolAfter(in *Input, out *Outcome, start time.Time, requestID 
 		out.Reason = "duplicate"
 	}
 	return out
+}
+
+// claimDelivery marks a delivery id seen in the shared store and reports
+// whether this replica is the first to keep it. A store that fails keeps
+// the entry (a possible duplicate, never a loss) and counts as a store
+// failure in the engine's health reports.
+func claimDelivery(e *Engine, id string, ttl time.Duration) bool {
+	first, err := e.store.kind.firstSeen(e.store, id, ttl, time.Now())
+	if err != nil {
+		storeFailed(e, err)
+		return true
+	}
+	storeAnswered(e)
+	return first
 }
 
 // deliverInBackground runs one after-callback delivery and frees its slot.

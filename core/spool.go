@@ -237,7 +237,14 @@ func deliveryID(platform, command string, body []byte) string {
 // directory synced. It returns (false, nil) for a duplicate within the
 // dedup window, errSpoolFull when the spool is at its limits, or the
 // write's error; only a nil error means the entry will be delivered.
-func (sp *spool) add(e *spoolEntry, now time.Time) (bool, error) {
+//
+// claim, when not nil, asks the replicas' shared store whether this entry
+// is the first of its id within the window (another replica may have taken
+// the platform's retry of the same callback). It is asked only once the
+// entry is on disk, so a claim is never made for an entry that could still
+// be lost; an entry another replica claimed is removed again, and a claim
+// that fails keeps the entry (at least once, not at most once).
+func (sp *spool) add(e *spoolEntry, now time.Time, claim func(id string, ttl time.Duration) bool) (bool, error) {
 	data, err := json.Marshal(e)
 	if err != nil {
 		return false, fmt.Errorf("encoding spool entry: %s: %w", err.Error(), ErrUpstream)
@@ -269,6 +276,16 @@ func (sp *spool) add(e *spoolEntry, now time.Time) (bool, error) {
 		delete(sp.recent, e.ID)
 		sp.mu.Unlock()
 		return false, err
+	}
+	if claim != nil && !claim(e.ID, cfg.dedupWindow) {
+		// Left on disk only if the remove fails: then it is delivered
+		// after a restart, a duplicate the receiver's dedup absorbs.
+		os.Remove(filepath.Join(sp.dir, "pending", name))
+		sp.mu.Lock()
+		sp.bytes -= size
+		sp.mu.Unlock()
+		sp.stats.duplicates.Add(1)
+		return false, nil
 	}
 	entry := &pendingEntry{
 		name: name, id: e.ID, group: e.Platform + "\x00" + e.Group, platform: e.Platform, event: e.Event,

@@ -123,18 +123,10 @@ func takeLocal(checks []rateCheck, now int64) error {
 func settleRates(e *Engine, checks []rateCheck, now int64) (string, error) {
 	err := e.store.kind.take(e.store, checks, now)
 	if err == nil {
-		if e.storeTimeouts.Load() != 0 {
-			e.storeTimeouts.Store(0)
-		}
-		storeAvailable(e)
+		storeAnswered(e)
 		return "", nil
 	}
-	reason := StoreFailureReason(err)
-	// A late reply now and then (a busy gateway) is no outage to report;
-	// a run of them is.
-	if reason != "timeout" || e.storeTimeouts.Add(1) >= storeTimeoutsReported {
-		storeUnavailable(e, reason, err)
-	}
+	reason := storeFailed(e, err)
 	for i := range checks {
 		c := &checks[i]
 		switch c.rule.storeFailure {
@@ -150,6 +142,25 @@ func settleRates(e *Engine, checks []rateCheck, now int64) (string, error) {
 		}
 	}
 	return reason, err
+}
+
+// storeAnswered records a store call that succeeded.
+func storeAnswered(e *Engine) {
+	if e.storeTimeouts.Load() != 0 {
+		e.storeTimeouts.Store(0)
+	}
+	storeAvailable(e)
+}
+
+// storeFailed records a store call that failed and returns its reason.
+// A late reply now and then (a busy gateway) is no outage to report; a run
+// of them is.
+func storeFailed(e *Engine, err error) string {
+	reason := StoreFailureReason(err)
+	if reason != "timeout" || e.storeTimeouts.Add(1) >= storeTimeoutsReported {
+		storeUnavailable(e, reason, err)
+	}
+	return reason
 }
 
 // StoreFailureReason labels a store error for logs and metrics: "timeout"
