@@ -78,7 +78,7 @@ func TestSpoolCaddy(t *testing.T) {
 		loadConfig(t, spoolConfig(t, svc, dir, g))
 	}
 	tester.Client.CloseIdleConnections()
-	settle()
+	settleUntil(func() bool { return runtime.NumGoroutine() <= goroutines+10 })
 	if n := runtime.NumGoroutine(); n > goroutines+10 {
 		t.Errorf("goroutines grew from %d to %d over 20 reloads", goroutines, n)
 	}

@@ -112,8 +112,10 @@ func TestRedisReload(t *testing.T) {
 			}
 		}
 	}
-	settle()
 	const tolerance = 10
+	settleUntil(func() bool {
+		return runtime.NumGoroutine() <= goroutines+tolerance && openFiles(t) <= fds+tolerance
+	})
 	if g := runtime.NumGoroutine(); g > goroutines+tolerance {
 		t.Errorf("goroutines grew from %d to %d over 100 reloads", goroutines, g)
 	}
