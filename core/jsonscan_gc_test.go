@@ -50,6 +50,24 @@ var scanSeeds = []string{
 	`{"groupType":"\x"}`,
 	`{"groupType":"\ud800"}`,
 	`{"kickedUserIDs":["a"],"KickedUserIDs":["b"]}`,
+	`{"CallbackCommand":"Group.CallbackBeforeSendMsg","GroupId":"@TGS#2J4SZEAEL","Type":"Public","From_Account":"jared","Operator_Account":"jared","Random":123456,"OnlineOnlyFlag":0,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"see you all at the meetup on friday at 9"}}],"CloudCustomData":"","EventTime":"1670574414123"}`,
+	`{"sendID":"user789","callbackCommand":"callbackBeforeSendGroupMsgCommand","serverMsgID":"9f0d1c3e1b0a4c1f","senderPlatformID":2,"sessionType":3,"contentType":101,"sendTime":1732241234567,"content":"{\"content\":\"see you all at the meetup on friday at 9\"}","seq":0,"atUserList":null,"ex":"","groupID":"3467818820"}`,
+	`{"MsgBody":[null,{"MsgContent":null},{"MsgType":"a","MsgContent":{"Text":"x"}}]}`,
+	`{"MsgBody":[{"MsgType":"a","MsgContent":{"Text":"x","Text":"y"}}]}`,
+	`{"MsgBody":[{"MsgContent":{"text":"case"}}]}`,
+	`{"MsgBody":[{"msgType":"case"}]}`,
+	`{"MsgBody":[{"MsgContent":{"Text":"a\u00e9\n\"q\"","Data":{"k":"\\"}}}]}`,
+	`{"MsgBody":[{"MsgContent":{"Text":"a"},"MsgContent":{}}]}`,
+	`{"MsgBody":{}}`,
+	`{"MsgBody":[{"MsgContent":"s"}]}`,
+	`{"MsgBody":[]}`,
+	`{"MsgBody":null}`,
+	`{"MsgBody":[{"MsgContent":{"Text":"a"}}],"MsgBody":[]}`,
+	`{"content":"{\"content\":\"hi\"}","ex":"a\"b"}`,
+	`{"content":"\ud800\udc00 \ud800 \u00"}`,
+	`{"content":"\ud83d\ude00 \udc00\ud800"}`,
+	`{"GroupId":"a\/b\t"}`,
+	`{"reason":"x\u0000y","content":null}`,
 }
 
 // FuzzScanBody proves the scanner is a pure speed-up: whenever it accepts
@@ -82,7 +100,7 @@ func TestScanBodySeeds(t *testing.T) {
 			accepted++
 		}
 	}
-	if accepted < 20 {
+	if accepted < 30 {
 		t.Errorf("scanner accepted %d seed bodies; the common shapes must not fall back", accepted)
 	}
 	var b tencentBody
@@ -92,6 +110,24 @@ func TestScanBodySeeds(t *testing.T) {
 	var o openimBody
 	if !scanBody([]byte(scanSeeds[23]), &o) || o.ApplyID != "user789" || string(o.GroupType) != `"\u0002"` {
 		t.Errorf("OpenIM join body not scanned: %+v", o)
+	}
+	// The bench workloads' message bodies: a nested MsgBody, and an
+	// OpenIM content that is JSON in a string.
+	tencentMsg, err := os.ReadFile(filepath.Join("..", "bench", "workloads", "bodies", "tencent-before-send-msg.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m tencentBody
+	if !scanBody(tencentMsg, &m) || len(m.MsgBody) != 1 || m.MsgBody[0].MsgContent.Text != "see you all at the meetup on friday at 9" {
+		t.Errorf("Tencent message body not scanned: %+v", m)
+	}
+	openimMsg, err := os.ReadFile(filepath.Join("..", "bench", "workloads", "bodies", "openim-before-send-group-msg.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var om openimBody
+	if !scanBody(openimMsg, &om) || om.Content != `{"content":"see you all at the meetup on friday at 9"}` {
+		t.Errorf("OpenIM message body (escaped content) not scanned: %+v", om)
 	}
 }
 
@@ -125,4 +161,123 @@ func normalizeRaw(v interface{}) interface{} {
 		}
 	}
 	return v
+}
+
+// duplicateSeeds are bodies for the duplicate-field walk: repeats under
+// every spelling encoding/json folds together, repeats it must not count
+// (nested, inside strings), and what it must hand back (escaped keys,
+// comments, floats).
+var duplicateSeeds = []string{
+	`{"GroupId":"g","Requestor_Account":"mallory","Requestor_Account":"alice"}`,
+	`{"GroupId":"g","requestor_account":"mallory","REQUESTOR_ACCOUNT":"alice"}`,
+	`{"Requestor_Account":"a","Requeſtor_Account":"b"}`,
+	`{"groupID":"a","groupid":"b"}`,
+	`{"sendID":"a","content":"\"sendID\":\"b\""}`,
+	`{"sendID":"a","x":{"sendID":"b","sendID":"c"}}`,
+	`{"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"\"GroupId\" \u00e9"}}],"GroupId":"g"}`,
+	`{"GroupId":"g","Group\u0049d":"h"}`,
+	`{"GroupId":"g", // comment
+"GroupId":"h"}`,
+	`{"GroupId":"g","F":1.5,"GroupId":"h"}`,
+	`{"X":"a","X":"b"}`,
+	`{"GroupId":"g"} trailing`,
+	` {"GroupId" : "g" , "GroupId" : "h"} `,
+	`{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"GroupId":"g","GroupId":"h"}`,
+	`{"sendID":"\ud800","sendID":"b"}`,
+}
+
+// FuzzScanDuplicates proves the compiled duplicate-field walk a pure
+// speed-up: whenever it reads a body, it names the repeated field the
+// interpreted scan and walk name, for both platforms' fields.
+func FuzzScanDuplicates(f *testing.F) {
+	for _, s := range append(append([]string(nil), duplicateSeeds...), scanSeeds...) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkDuplicatesMatch(t, body, tencentFields)
+		checkDuplicatesMatch(t, body, openimFields)
+	})
+}
+
+func TestScanDuplicatesSeeds(t *testing.T) {
+	walked := 0
+	for _, s := range duplicateSeeds {
+		if checkDuplicatesMatch(t, []byte(s), tencentFields) {
+			walked++
+		}
+		checkDuplicatesMatch(t, []byte(s), openimFields)
+	}
+	if walked < 8 {
+		t.Errorf("the walk read %d seed bodies; plain bodies must not fall back", walked)
+	}
+	for _, c := range []struct {
+		body, dup string
+		walked    bool
+	}{
+		{duplicateSeeds[0], "Requestor_Account", true},
+		{duplicateSeeds[1], "REQUESTOR_ACCOUNT", true},
+		{duplicateSeeds[2], "Requeſtor_Account", true},
+		{duplicateSeeds[5], "", true},
+		{duplicateSeeds[6], "", true},
+		{duplicateSeeds[7], "", false},
+		{duplicateSeeds[8], "", false},
+	} {
+		dup, walked := scanDuplicateKeys([]byte(c.body), tencentFields.folded)
+		if dup != c.dup || walked != c.walked {
+			t.Errorf("%q: walk gave %q, %v; want %q, %v", c.body, dup, walked, c.dup, c.walked)
+		}
+	}
+}
+
+// checkDuplicatesMatch compares the walk with the interpreted path on
+// body, and reports whether the walk read it.
+func checkDuplicatesMatch(t *testing.T, body []byte, names *fieldNames) bool {
+	t.Helper()
+	dup, walked := scanDuplicateKeys(body, names.folded)
+	if !walked {
+		if dup != "" {
+			t.Fatalf("walk declined %q but named %q", body, dup)
+		}
+		return false
+	}
+	if want := findDuplicateField(body, names); dup != want {
+		t.Fatalf("body %q: walk names %q, the interpreted path %q", body, dup, want)
+	}
+	return true
+}
+
+// BenchmarkDuplicateFields compares, in one run, the duplicate-field check
+// interpreted hosts keep (the regexp scan, then the walk on a suspect
+// body) with the compiled walk native and WASM builds use, on the bench
+// workloads' message bodies: the bodies that miss scanBody (a nested
+// MsgBody, an escaped OpenIM content) and so take this check.
+//
+//	go test -run '^$' -bench DuplicateFields -count 10 ./core/ | benchstat -col /check -
+func BenchmarkDuplicateFields(b *testing.B) {
+	for _, c := range []struct {
+		body  string
+		names *fieldNames
+	}{
+		{"tencent-before-send-msg.json", tencentFields},
+		{"openim-before-send-group-msg.json", openimFields},
+	} {
+		body, err := os.ReadFile(filepath.Join("..", "bench", "workloads", "bodies", c.body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("body="+c.body+"/check=regexp", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				findDuplicateField(body, c.names)
+			}
+		})
+		b.Run("body="+c.body+"/check=walk", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, walked := scanDuplicateKeys(body, c.names.folded); !walked {
+					b.Fatal("the walk declined a workload body")
+				}
+			}
+		})
+	}
 }

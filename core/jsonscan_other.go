@@ -8,3 +8,7 @@ package core
 // times slower interpreted than encoding/json does compiled, so bodies go
 // straight to encoding/json.
 var scanBody func(body []byte, dst interface{}) bool
+
+// scanDuplicates is the compiled-only duplicate-field walk
+// (jsonscan_gc.go); interpreted, checkDuplicateFields keeps its regexp.
+var scanDuplicates func(body []byte, names map[string]bool) (string, bool)
