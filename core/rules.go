@@ -25,9 +25,12 @@ type rule struct {
 	actors      *idMatcher
 	members     *idMatcher
 	text        *regexp.Regexp
-	maxMembers  int
-	rate        *limiter
-	rateByGroup bool
+	// textLiterals, when set, answers as text.MatchString does, faster
+	// (literalMatcher, compiled builds only).
+	textLiterals func(string) bool
+	maxMembers   int
+	rate         *limiter
+	rateByGroup  bool
 	// ratePeriod and rateInterval are the rate's period and the time one
 	// token takes to come back (period/N), in microseconds, as the Redis
 	// store's script takes them.
@@ -103,6 +106,9 @@ func compileRule(i int, c *RuleConfig, lists map[string]*List, s *settings) (*ru
 	if c.Text != "" {
 		if r.text, err = regexp.Compile(c.Text); err != nil {
 			return nil, configErr(key+".text", "%q is not a regular expression: %s", c.Text, err.Error())
+		}
+		if literalMatcher != nil {
+			r.textLiterals = literalMatcher(c.Text)
 		}
 	}
 	if c.MaxMembers < 0 {
@@ -460,7 +466,7 @@ func ruleConditions(r *rule, ev *Event) (bool, []string) {
 	if r.maxMembers > 0 && len(ev.Members) <= r.maxMembers {
 		return false, nil
 	}
-	if r.text != nil && !r.text.MatchString(ev.Text) {
+	if r.text != nil && !textMatches(r, ev.Text) {
 		return false, nil
 	}
 	var matched []string
@@ -470,4 +476,12 @@ func ruleConditions(r *rule, ev *Event) (bool, []string) {
 		}
 	}
 	return true, matched
+}
+
+// textMatches reports whether r's text pattern matches text.
+func textMatches(r *rule, text string) bool {
+	if r.textLiterals != nil {
+		return r.textLiterals(text)
+	}
+	return r.text.MatchString(text)
 }
