@@ -45,6 +45,8 @@ func BenchmarkPhase(b *testing.B) {
 		{"tencent-join", "/tencent", "SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeApplyJoinGroup&contenttype=json&ClientIP=203.0.113.7&OptPlatform=iOS" + signed, "tencent-before-apply-join.json", ResultAllow},
 		{"tencent-invite20", "/tencent", "SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeInviteJoinGroup&contenttype=json&ClientIP=203.0.113.7&OptPlatform=iOS" + signed, "tencent-before-invite-join-20.json", ResultAllow},
 		{"openim-join", "/openim/callbackBeforeJoinGroupCommand", "", "openim-before-join-group.json", ResultAllow},
+		{"tencent-msg", "/tencent", "SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeSendMsg&contenttype=json&ClientIP=203.0.113.7&OptPlatform=iOS" + signed, "tencent-before-send-msg.json", ResultAllow},
+		{"openim-msg", "/openim/callbackBeforeSendGroupMsgCommand", "", "openim-before-send-group-msg.json", ResultAllow},
 		{"tencent-join-denied", "/tencent", "SdkAppid=1400000001&CallbackCommand=Group.CallbackBeforeApplyJoinGroup&contenttype=json&ClientIP=203.0.113.7&OptPlatform=iOS" + signed, "tencent-before-apply-join-banned.json", ResultDeny},
 	}
 	for _, c := range cases {

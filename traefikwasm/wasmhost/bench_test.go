@@ -74,7 +74,7 @@ func benchmarkHandler(b *testing.B, build func(b *testing.B, config map[string]a
 	handler := build(b, config)
 	requestTime := strconv.FormatInt(time.Now().Unix(), 10)
 	sign := core.TencentSign(cfg.Tencent.Token, requestTime)
-	for _, id := range []string{"tencent-join", "tencent-msg", "openim-join", "openim-invite20"} {
+	for _, id := range []string{"tencent-join", "tencent-msg", "openim-join", "openim-msg", "openim-invite20"} {
 		reqs, err := plan.Read(plan.Path(root, id))
 		if err != nil {
 			b.Fatal(err)
