@@ -324,9 +324,19 @@ func fieldNamesOf(dst interface{}) *fieldNames {
 			alternatives = append(alternatives, regexp.QuoteMeta(foldKey(tag)))
 		}
 	}
-	names.quoted = regexp.MustCompile(`"(?:` + strings.Join(alternatives, "|") + `)"`)
+	// The second alternative finds a key written with \u escapes (from its
+	// first escape to its closing quote and colon; in valid JSON only a key
+	// is followed by a colon): encoding/json unescapes keys before folding
+	// them, so "Requestor_Acc\u006funt" is the field Requestor_Account and
+	// the quoted names alone would not see it.
+	names.quoted = regexp.MustCompile(`"(?:` + strings.Join(alternatives, "|") + `)"|` + escapedKey)
 	return names
 }
+
+// escapedKey matches the end of a key that holds a \u escape, from the
+// escape on (the body is lower-cased by foldKey first). A key with other
+// escapes (\n, \") cannot spell a field name.
+const escapedKey = `\\u[0-9a-f]{4}(?:[^"\\]|\\u[0-9a-f]{4})*"\s*:`
 
 // foldKey folds a key the way encoding/json matches keys to fields: case
 // does not matter, and two non-ASCII letters fold to ASCII ones (the
@@ -370,7 +380,7 @@ func findDuplicateField(body []byte, names *fieldNames) string {
 	suspect := false
 	seen := make(map[string]bool, len(matches))
 	for _, m := range matches {
-		if seen[m] {
+		if seen[m] || m[0] == '\\' {
 			suspect = true
 			break
 		}
