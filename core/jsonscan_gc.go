@@ -55,22 +55,37 @@ func scanBodyStruct(body []byte, dst interface{}) bool {
 }
 
 // scanKind is how the scanner reads a field, by its Go type.
-// scanDuplicates is checkDuplicateFields's compiled walk: it returns the
-// second top-level key of body that folds (foldKey) to one of names, or
-// "", with walked true when it read body whole as strict JSON. A key
-// with escapes, a comment or a number other than an integer leaves walked
-// false, and the interpreted path decides, so the answer is always the
-// one it gives.
+// scanDuplicates is checkDuplicateFields's compiled walk: it returns a
+// key of body that repeats a field of shape (foldKey) in one object, at
+// the top level or in the objects below it that shape names, or "", with
+// walked true when it read body whole as strict JSON. A key with escapes,
+// a comment or a number other than an integer leaves walked false, and
+// the interpreted path decides, so the answer is always the one it gives.
 var scanDuplicates = scanDuplicateKeys
 
-func scanDuplicateKeys(body []byte, names map[string]bool) (dup string, walked bool) {
+func scanDuplicateKeys(body []byte, shape *keyShape) (dup string, walked bool) {
 	s := scanner{data: body}
+	s.space()
+	walked = s.duplicateInObject(shape, &dup) && s.end()
+	if !walked {
+		return "", false
+	}
+	return dup, true
+}
+
+// duplicateInObject walks an object of shape, setting *dup to the first
+// repeated key found (and then only checking the rest is valid JSON).
+func (s *scanner) duplicateInObject(shape *keyShape, dup *string) bool {
+	if s.depth > 32 {
+		return false
+	}
+	s.depth++
+	defer func() { s.depth-- }()
 	var seen [64]string
 	n := 0
 	var lower [64]byte
-	s.space()
-	walked = s.object(func(key []byte) bool {
-		if dup != "" {
+	return s.object(func(key []byte) bool {
+		if *dup != "" {
 			return s.anyValue()
 		}
 		var folded string
@@ -81,16 +96,19 @@ func scanDuplicateKeys(body []byte, names map[string]bool) (dup string, walked b
 				}
 				lower[i] = c
 			}
-			if !names[string(lower[:len(key)])] { // looked up in place
+			if _, known := shape.fields[string(lower[:len(key)])]; !known { // looked up in place
 				return s.anyValue()
 			}
 			folded = string(lower[:len(key)])
-		} else if folded = foldKey(string(key)); !names[folded] {
-			return s.anyValue()
+		} else {
+			folded = foldKey(string(key))
+			if _, known := shape.fields[folded]; !known {
+				return s.anyValue()
+			}
 		}
 		for _, k := range seen[:n] {
 			if k == folded {
-				dup = string(key)
+				*dup = string(key)
 			}
 		}
 		if n == len(seen) {
@@ -98,12 +116,36 @@ func scanDuplicateKeys(body []byte, names map[string]bool) (dup string, walked b
 		}
 		seen[n] = folded
 		n++
+		if child := shape.fields[folded]; child != nil && *dup == "" {
+			return s.duplicateInValue(child, dup)
+		}
 		return s.anyValue()
-	}) && s.end()
-	if !walked {
-		return "", false
+	})
+}
+
+// duplicateInValue walks a value that may hold objects of shape: one, or
+// a list of them; anything else is skipped.
+func (s *scanner) duplicateInValue(shape *keyShape, dup *string) bool {
+	if s.pos >= len(s.data) {
+		return false
 	}
-	return dup, true
+	switch s.data[s.pos] {
+	case '{':
+		return s.duplicateInObject(shape, dup)
+	case '[':
+		if s.depth > 32 {
+			return false
+		}
+		s.depth++
+		defer func() { s.depth-- }()
+		return s.array(func() bool {
+			if *dup != "" {
+				return s.anyValue()
+			}
+			return s.duplicateInValue(shape, dup)
+		})
+	}
+	return s.anyValue()
 }
 
 type scanKind int

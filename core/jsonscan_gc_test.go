@@ -184,6 +184,13 @@ var duplicateSeeds = []string{
 	` {"GroupId" : "g" , "GroupId" : "h"} `,
 	`{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"GroupId":"g","GroupId":"h"}`,
 	`{"sendID":"\ud800","sendID":"b"}`,
+	`{"MemberList":[{"Member_Account":"a"},{"Member_Account":"b","member_account":"c"}]}`,
+	`{"MemberList":[{"Member_Account":"a","X":{"}":"{"},"Member_Account":"c"}]}`,
+	`{"MemberList":[{},{"Member_Account":"a"},{"Member_Account":"b"}],"Member_Account":"c"}`,
+	`{"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"casino","Text":"hi"}}]}`,
+	`{"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"a"}},{"MsgType":"TIMTextElem","msgtype":"x"}]}`,
+	`{"memberList":[{"userID":"a","ex":"{\"userID\":1}"},{"userID":"b","ex":"","userid":"c"}]}`,
+	`{"memberList":[{"userID":"a"}],"userID":"b","userID":"c"}`,
 }
 
 // FuzzScanDuplicates proves the compiled duplicate-field walk a pure
@@ -222,7 +229,7 @@ func TestScanDuplicatesSeeds(t *testing.T) {
 		{duplicateSeeds[7], "", false},
 		{duplicateSeeds[8], "", false},
 	} {
-		dup, walked := scanDuplicateKeys([]byte(c.body), tencentFields.folded)
+		dup, walked := scanDuplicateKeys([]byte(c.body), tencentFields.shape)
 		if dup != c.dup || walked != c.walked {
 			t.Errorf("%q: walk gave %q, %v; want %q, %v", c.body, dup, walked, c.dup, c.walked)
 		}
@@ -233,7 +240,7 @@ func TestScanDuplicatesSeeds(t *testing.T) {
 // body, and reports whether the walk read it.
 func checkDuplicatesMatch(t *testing.T, body []byte, names *fieldNames) bool {
 	t.Helper()
-	dup, walked := scanDuplicateKeys(body, names.folded)
+	dup, walked := scanDuplicateKeys(body, names.shape)
 	if !walked {
 		if dup != "" {
 			t.Fatalf("walk declined %q but named %q", body, dup)
@@ -274,7 +281,7 @@ func BenchmarkDuplicateFields(b *testing.B) {
 		b.Run("body="+c.body+"/check=walk", func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				if _, walked := scanDuplicateKeys(body, c.names.folded); !walked {
+				if _, walked := scanDuplicateKeys(body, c.names.shape); !walked {
 					b.Fatal("the walk declined a workload body")
 				}
 			}

@@ -11,4 +11,4 @@ var scanBody func(body []byte, dst interface{}) bool
 
 // scanDuplicates is the compiled-only duplicate-field walk
 // (jsonscan_gc.go); interpreted, checkDuplicateFields keeps its regexp.
-var scanDuplicates func(body []byte, names map[string]bool) (string, bool)
+var scanDuplicates func(body []byte, shape *keyShape) (string, bool)

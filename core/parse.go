@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -304,33 +305,85 @@ func parseEventTime(raw json.RawMessage) int64 {
 // package loads: per callback, reflection and a cache lookup would cost
 // more interpreted calls (Yaegi) than the check itself.
 type fieldNames struct {
-	folded map[string]bool
-	// quoted matches any of the names, folded and quoted, in a folded body.
+	// shape is the body's top-level object: the keys imgate reads, and
+	// below them the objects it reads into (member lists, MsgBody).
+	shape *keyShape
+	// quoted matches any of the names at any depth, folded and quoted, in a
+	// folded body, and any key written with \u escapes.
 	quoted *regexp.Regexp
 }
 
-// fieldNamesOf reads the json tags of the struct dst points to.
+// keyShape is one kind of JSON object imgate reads: its fields, folded,
+// each with the shape of the objects its value holds (an object, or a list
+// of them), or nil for a value that holds none imgate reads.
+type keyShape struct {
+	fields map[string]*keyShape
+	// flat, for a shape whose fields hold no objects imgate reads (a member
+	// list's element), matches a folded value in which such an object may
+	// hold a field twice: a field followed, before its object closes, by a
+	// field of the shape again, by a nested object or list, or by a
+	// comment; or a key with \u escapes. Only a value it matches is walked
+	// token by token: under Yaegi a walk through twenty members costs
+	// thousands of allocations, the match one compiled call.
+	flat *regexp.Regexp
+}
+
+// fieldNamesOf reads the json tags of the struct dst points to, and of
+// the structs its fields hold.
 func fieldNamesOf(dst interface{}) *fieldNames {
-	t := reflect.TypeOf(dst).Elem()
-	names := &fieldNames{folded: map[string]bool{}}
+	all := map[string]bool{}
+	shape := shapeOf(reflect.TypeOf(dst).Elem(), all, 0)
 	var alternatives []string
+	for name := range all {
+		alternatives = append(alternatives, regexp.QuoteMeta(name))
+	}
+	sort.Strings(alternatives)
+	// The last alternative finds a key written with \u escapes (from its
+	// first escape to its closing quote and colon; in valid JSON only a key
+	// is followed by a colon): encoding/json unescapes keys before folding
+	// them, so "Requestor_Acc\u006funt" is the field Requestor_Account and
+	// the quoted names alone would not see it.
+	quoted := regexp.MustCompile(`"(?:` + strings.Join(alternatives, "|") + `)"|` + escapedKey)
+	return &fieldNames{shape: shape, quoted: quoted}
+}
+
+// shapeOf is the keyShape of struct type t; all collects every folded name.
+func shapeOf(t reflect.Type, all map[string]bool, depth int) *keyShape {
+	shape := &keyShape{fields: map[string]*keyShape{}}
 	for i := 0; i < t.NumField(); i++ {
 		tag := t.Field(i).Tag.Get("json")
 		if j := strings.IndexByte(tag, ','); j >= 0 {
 			tag = tag[:j]
 		}
-		if tag != "" && tag != "-" {
-			names.folded[foldKey(tag)] = true
-			alternatives = append(alternatives, regexp.QuoteMeta(foldKey(tag)))
+		if tag == "" || tag == "-" {
+			continue
 		}
+		name := foldKey(tag)
+		all[name] = true
+		ft := t.Field(i).Type
+		if ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		var child *keyShape
+		if ft.Kind() == reflect.Struct && depth < 4 {
+			child = shapeOf(ft, all, depth+1)
+		}
+		shape.fields[name] = child
 	}
-	// The second alternative finds a key written with \u escapes (from its
-	// first escape to its closing quote and colon; in valid JSON only a key
-	// is followed by a colon): encoding/json unescapes keys before folding
-	// them, so "Requestor_Acc\u006funt" is the field Requestor_Account and
-	// the quoted names alone would not see it.
-	names.quoted = regexp.MustCompile(`"(?:` + strings.Join(alternatives, "|") + `)"|` + escapedKey)
-	return names
+	flat := true
+	var names []string
+	for name, child := range shape.fields {
+		flat = flat && child == nil
+		names = append(names, regexp.QuoteMeta(name))
+	}
+	if flat && len(names) > 0 {
+		sort.Strings(names)
+		key := `"(?:` + strings.Join(names, "|") + `)"\s*:`
+		// Between a key and the end of its object only scalars and whole
+		// strings (which may hold any brace) are passed over.
+		shape.flat = regexp.MustCompile(key + `(?:[^{}\[\]"/]|"(?:[^"\\]|\\.)*")*(?:` + key + `|[{\[/])|` + escapedKey)
+	}
+	return shape
 }
 
 // escapedKey matches the end of a key that holds a \u escape, from the
@@ -349,22 +402,24 @@ func foldKey(key string) string {
 	return key
 }
 
-// checkDuplicateFields refuses a body whose top level holds a field of names
-// twice (under any spelling encoding/json folds together), which
-// encoding/json silently resolves to the last. A quick scan first: a
-// field's folded, quoted name appearing once in the folded body cannot be
-// there twice; only a body where one appears more often (a key, or the
-// same text as a string value) is walked key by key. The walk looks at the
-// top level: that is where every field imgate decides on sits. Under Yaegi
-// the scan is a few compiled calls where the walk is hundreds. The
-// compiled scanner refuses duplicates itself, so this runs only for the
-// bodies it hands over.
+// checkDuplicateFields refuses a body that holds a field imgate reads twice
+// in one object (under any spelling encoding/json folds together, escapes
+// included), which encoding/json silently resolves to the last while the
+// business service may take the first: at the top level, and in the
+// objects imgate reads below it (a member list's elements, a message's
+// MsgBody and MsgContent). A quick scan first: a field's folded, quoted
+// name appearing once in the folded body cannot be there twice; only a
+// body where one appears more often (a key, or the same text as a string
+// value, or a member list of two) or a key holds an escape is walked key
+// by key. Under Yaegi the scan is a few compiled calls where the walk is
+// hundreds. The compiled scanner refuses duplicates itself, so this runs
+// only for the bodies it hands over.
 func checkDuplicateFields(body []byte, names *fieldNames) error {
 	if scanDuplicates != nil {
 		// Compiled: one walk over the top-level keys rather than the
 		// regexp, which costs ten times more natively and about a hundred
 		// microseconds a message body in WASM.
-		if dup, walked := scanDuplicates(body, names.folded); walked {
+		if dup, walked := scanDuplicates(body, names.shape); walked {
 			return duplicateErr(dup)
 		}
 	}
@@ -389,9 +444,9 @@ func findDuplicateField(body []byte, names *fieldNames) string {
 	if !suspect {
 		return ""
 	}
-	dup := duplicateKey(body, names.folded)
+	dup := duplicateKey(body, names.shape)
 	if dup == "" && bytes.Contains(body, []byte("//")) {
-		dup = duplicateKey(stripJSONComments(bytes.TrimSpace(body)), names.folded)
+		dup = duplicateKey(stripJSONComments(bytes.TrimSpace(body)), names.shape)
 	}
 	return dup
 }
@@ -404,31 +459,83 @@ func duplicateErr(dup string) error {
 	return fmt.Errorf("the body holds the field %s twice: %w", dup, ErrDuplicate)
 }
 
-// duplicateKey returns a top-level key of body that repeats a field name,
-// or "" (also when the body cannot be walked: the decode already decided).
-func duplicateKey(body []byte, names map[string]bool) string {
+// duplicateKey returns a key of body that repeats a field of shape in one
+// object, or "" (also when the body cannot be walked: the decode already
+// decided).
+func duplicateKey(body []byte, shape *keyShape) string {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return ""
 	}
+	dup, _ := duplicateInObject(dec, shape, 0)
+	return dup
+}
+
+// duplicateInObject walks the rest of an object whose '{' dec has read:
+// the repeated key, or "" with ok false when the walk cannot go on.
+func duplicateInObject(dec *json.Decoder, shape *keyShape, depth int) (string, bool) {
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return ""
+			return "", false
 		}
 		key, _ := tok.(string)
 		folded := foldKey(key)
-		if names[folded] {
+		child, known := shape.fields[folded]
+		if known {
 			if seen[folded] {
-				return key
+				return key, true
 			}
 			seen[folded] = true
 		}
-		var value json.RawMessage
-		if err = dec.Decode(&value); err != nil {
-			return ""
+		if child == nil || depth >= 4 {
+			var value json.RawMessage
+			if err = dec.Decode(&value); err != nil {
+				return "", false
+			}
+			continue
+		}
+		if child.flat != nil {
+			var value json.RawMessage
+			if err = dec.Decode(&value); err != nil {
+				return "", false
+			}
+			if !child.flat.MatchString(foldKey(string(value))) {
+				continue
+			}
+			inner := json.NewDecoder(bytes.NewReader(value))
+			if dup, ok := duplicateInValue(inner, child, depth+1); dup != "" || !ok {
+				return dup, ok
+			}
+			continue
+		}
+		if dup, ok := duplicateInValue(dec, child, depth+1); dup != "" || !ok {
+			return dup, ok
 		}
 	}
-	return ""
+	_, err := dec.Token() // the closing '}'
+	return "", err == nil
+}
+
+// duplicateInValue walks a value that may hold objects of shape: one, or
+// a list of them; anything else is skipped.
+func duplicateInValue(dec *json.Decoder, shape *keyShape, depth int) (string, bool) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", false
+	}
+	if tok == json.Delim('{') {
+		return duplicateInObject(dec, shape, depth)
+	}
+	if tok != json.Delim('[') {
+		return "", true // a scalar
+	}
+	for dec.More() {
+		if dup, ok := duplicateInValue(dec, shape, depth); dup != "" || !ok {
+			return dup, ok
+		}
+	}
+	_, err = dec.Token() // the closing ']'
+	return "", err == nil
 }
