@@ -18,7 +18,7 @@ var engines = caddy.NewUsagePool()
 // goroutine, timer or open file (list files are re-read on demand); it
 // shares a spool, whose delivery worker core runs once per spool directory
 // for every engine that uses it, and, with store.type redis, the process's
-// connections to that server; Destruct lets go of both. A reload keeps
+// go-redis client for that server (redis.go); Destruct lets go of both. A reload keeps
 // them: the new config's engine takes its shares before the old one's is
 // destructed, so reloads never pile up workers or connections.
 type pooledEngine struct {
@@ -43,7 +43,7 @@ func poolKey(name string, cfg core.Config) string {
 // releaseEngine(key).
 func loadEngine(key string, cfg core.Config, logger *zap.Logger) (*core.Engine, error) {
 	val, loaded, err := engines.LoadOrNew(key, func() (caddy.Destructor, error) {
-		e, err := core.New(cfg)
+		e, err := core.NewWith(cfg, core.Options{Redis: connectRedis})
 		if err != nil {
 			return nil, err
 		}
