@@ -25,14 +25,9 @@ import (
 // its connections survive reloads, and the last share closes them.
 var redisClients = caddy.NewUsagePool()
 
-// pooledRedis adapts *redis.Client to caddy.Destructor.
-type pooledRedis struct {
-	client *redis.Client
-}
-
-// Destruct implements caddy.Destructor.
-func (p *pooledRedis) Destruct() error {
-	return p.client.Close()
+// closeRedis lets a pooled client go: its connections close.
+func closeRedis(c *redis.Client) error {
+	return c.Close()
 }
 
 // connectRedis is core.Options.Redis: it takes a share of the client for
@@ -40,9 +35,9 @@ func (p *pooledRedis) Destruct() error {
 func connectRedis(s core.RedisSettings) core.RedisClient {
 	// The constructor cannot fail, so neither can LoadOrNew.
 	val, _, _ := redisClients.LoadOrNew(s.Key, func() (caddy.Destructor, error) {
-		return &pooledRedis{client: redis.NewClient(redisOptions(s))}, nil
+		return &pooled[*redis.Client]{value: redis.NewClient(redisOptions(s)), destruct: closeRedis}, nil
 	})
-	client := val.(*pooledRedis).client
+	client := val.(*pooled[*redis.Client]).value
 	return core.RedisClient{Do: redisDo(client), Release: func() { _, _ = redisClients.Delete(s.Key) }}
 }
 

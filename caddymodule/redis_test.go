@@ -69,7 +69,7 @@ func pooledClients(t *testing.T, n int) []*redis.Client {
 	t.Helper()
 	var clients []*redis.Client
 	redisClients.Range(func(_, val any) bool {
-		clients = append(clients, val.(*pooledRedis).client)
+		clients = append(clients, val.(*pooled[*redis.Client]).value)
 		return true
 	})
 	if len(clients) != n {
