@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -69,6 +70,8 @@ type redisStore struct {
 	client  *redisClient
 	do      RedisDo
 	release func()
+	// waiting counts the commands waiting for do (maxTransportWaiting).
+	waiting atomic.Int64
 	addr    string
 	prefix  string
 	timeout time.Duration

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -16,14 +17,14 @@ import (
 // own pipelined RESP2 client (redis.go), which the Traefik plugin uses
 // since Yaegi cannot run a well-kept client, or a client the host brings,
 // such as go-redis in Caddy (NewWith). The store's budget holds either
-// way: the host's client gets a context whose deadline is the decision's.
+// way: a decision waits for the host's client at most its budget.
 
 // RedisDo sends one command to Redis and returns its reply as go-redis's
 // Cmd.Result does: an integer as int64, a simple or bulk string as string,
 // an array as []interface{} (a nil element as nil). A nil reply returns
 // ErrRedisNil, an error reply RedisErrorReply(the server's text); any other
 // error means the server was not reached or did not answer. It returns by
-// ctx's deadline and does not keep args.
+// ctx's deadline.
 type RedisDo func(ctx context.Context, args ...interface{}) (interface{}, error)
 
 // ErrRedisNil is what a RedisDo returns for a nil reply (go-redis:
@@ -90,20 +91,76 @@ func redisSettingsOf(s *storeSettings) RedisSettings {
 	return RedisSettings{Addr: o.addr, TLS: tc, Username: o.username, Password: o.password, DB: o.db, PoolSize: s.poolSize, Key: s.clientKey}
 }
 
-// transportDo sends one command through the host's client, waiting at most
-// until deadline, and reads its reply as core's client would have.
+// maxTransportWaiting bounds the commands of one store that wait for a
+// host's client at once, answered or not: past it, while the server stalls,
+// decisions fail at once instead of leaving one more command waiting
+// redisHungAfter each.
+const maxTransportWaiting = 1024
+
+// transportCall is one command sent through a host's client. Exactly one of
+// the reply and the caller's timer completes it; a reply after the timer is
+// dropped, as core's client drops one.
+type transportCall struct {
+	mu   sync.Mutex
+	done bool
+	ch   chan struct{}
+	v    interface{}
+	err  error
+}
+
+// transportDo sends one command through the host's client and reads its
+// reply as core's client would have, waiting at most until deadline. The
+// client itself may wait longer, up to redisHungAfter: a late reply then
+// costs only this decision its budget and the connection stays usable (a
+// client that cancels a command mid-reply must drop its connection, which
+// under load turned every late reply into a reconnection); a server silent
+// for redisHungAfter gets the client's connection closed.
 func transportDo(rs *redisStore, deadline time.Time, args []string) (respReply, error) {
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
+	if rs.waiting.Add(1) > maxTransportWaiting {
+		rs.waiting.Add(-1)
+		return respReply{}, fmt.Errorf("redis %s: %d commands wait for the server already: %w", rs.addr, maxTransportWaiting, ErrStoreTimeout)
+	}
 	boxed := make([]interface{}, len(args))
 	for i := range args {
 		boxed[i] = args[i]
 	}
-	v, err := rs.do(ctx, boxed...)
-	if err != nil {
-		return transportError(rs, err)
+	call := &transportCall{ch: make(chan struct{}, 1)}
+	go runTransport(rs, call, boxed)
+	wait := time.Until(deadline)
+	if wait < 0 {
+		wait = 0
 	}
-	return transportReply(rs, v)
+	timer := time.AfterFunc(wait, func() {
+		finishTransport(call, nil, fmt.Errorf("redis %s: no reply within %s: %w", rs.addr, wait, ErrStoreTimeout))
+	})
+	<-call.ch
+	timer.Stop()
+	if call.err != nil {
+		return transportError(rs, call.err)
+	}
+	return transportReply(rs, call.v)
+}
+
+// runTransport runs one command on the host's client.
+func runTransport(rs *redisStore, call *transportCall, args []interface{}) {
+	defer rs.waiting.Add(-1)
+	ctx, cancel := context.WithTimeout(context.Background(), redisHungAfter)
+	defer cancel()
+	v, err := rs.do(ctx, args...)
+	finishTransport(call, v, err)
+}
+
+// finishTransport completes a call once.
+func finishTransport(call *transportCall, v interface{}, err error) {
+	call.mu.Lock()
+	defer call.mu.Unlock()
+	if call.done {
+		return
+	}
+	call.done = true
+	call.v = v
+	call.err = err
+	call.ch <- struct{}{}
 }
 
 // transportError turns a RedisDo error into a reply (nil, error replies)
@@ -117,7 +174,7 @@ func transportError(rs *redisStore, err error) (respReply, error) {
 	case errors.Is(err, ErrStoreTimeout) || errors.Is(err, ErrStoreDown) || errors.Is(err, ErrStoreProtocol):
 		return respReply{}, err
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
-		return respReply{}, fmt.Errorf("redis %s: no reply within %s: %s: %w", rs.addr, rs.timeout, err.Error(), ErrStoreTimeout)
+		return respReply{}, fmt.Errorf("redis %s: %s: %w", rs.addr, err.Error(), ErrStoreTimeout)
 	}
 	return respReply{}, fmt.Errorf("redis %s: %s: %w", rs.addr, err.Error(), ErrStoreDown)
 }
