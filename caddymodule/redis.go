@@ -41,9 +41,10 @@ func connectRedis(s core.RedisSettings) core.RedisClient {
 	return core.RedisClient{Do: redisDo(client), Release: func() { _, _ = redisClients.Delete(s.Key) }}
 }
 
-// redisOptions configure go-redis for decisions with a budget: the
-// decision's context deadline bounds every wait (for a connection from the
-// pool, a reply), a failed command is not retried (the rule's
+// redisOptions configure go-redis for decisions with a budget: core stops
+// waiting at the budget and gives each command a context of at most a
+// second, which bounds every wait of go-redis (for a connection from the
+// pool, a reply); a failed command is not retried (the rule's
 // storeFailure decides instead), and dials run in the background with
 // their own timeout, as core's client does.
 func redisOptions(s core.RedisSettings) *redis.Options {

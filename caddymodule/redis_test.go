@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +167,61 @@ func TestGoRedisOutageInCaddy(t *testing.T) {
 	srv.Pause(t, 4*time.Second)
 	policies("paused")
 	waitAllowed(t, tester.Client)
+}
+
+// TestGoRedisConnectionSettings connects go-redis as the store config
+// says: rediss:// verified against tlsCaFile, the password from env or
+// file, an ACL user, a database; a wrong password or an untrusted server
+// leaves the decision to storeFailure.
+func TestGoRedisConnectionSettings(t *testing.T) {
+	plain := redistest.Start(t, redistest.Options{Password: "correct horse"})
+	plain.Do(t, "ACL", "SETUSER", "imgate", "on", ">user pass", "~*", "+@all")
+	secure := redistest.Start(t, redistest.Options{TLS: true})
+	passwordFile := filepath.Join(t.TempDir(), "redis-password")
+	if err := os.WriteFile(passwordFile, []byte("correct horse\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IMGATE_TEST_REDIS_PASSWORD", "correct horse")
+	tests := []struct {
+		name  string
+		srv   *redistest.Server
+		store core.StoreConfig
+		// db is where the bucket must land; shared is false when the
+		// store must fail (storeFailure deny decides).
+		db     int
+		shared bool
+	}{
+		{"password from env, database 2", plain, core.StoreConfig{Address: plain.URL + "/2", PasswordEnv: "IMGATE_TEST_REDIS_PASSWORD"}, 2, true},
+		{"password from file", plain, core.StoreConfig{Address: plain.URL, PasswordFile: passwordFile}, 0, true},
+		{"acl user", plain, core.StoreConfig{Address: strings.Replace(plain.URL, "//", "//imgate@", 1), Password: "user pass"}, 0, true},
+		{"wrong password", plain, core.StoreConfig{Address: plain.URL, Password: "battery staple"}, 0, false},
+		{"tls", secure, core.StoreConfig{Address: secure.URL, TLSCAFile: secure.CAFile}, 0, true},
+		{"tls, untrusted server", secure, core.StoreConfig{Address: secure.URL}, 0, false},
+	}
+	tester := newTester(t)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prefix := "caddy-settings-" + strconv.Itoa(i) + ":"
+			tt.store.Type, tt.store.Prefix, tt.store.Timeout = "redis", prefix, "900ms"
+			h := &Handler{Name: "settings", Config: core.Config{
+				Platform: "tencent",
+				Rules: []core.RuleConfig{{
+					Name: "closed", Events: []string{"group.join.apply"}, Rate: "1000/1h",
+					Action: "deny", Message: "closed", StoreFailure: "deny",
+				}},
+				Store: tt.store,
+			}}
+			tester.InitServer(serverConfig([]any{route("", imgateJSON(t, h))}, false), "json")
+			got := joinInTime(t, tester.Client, "ann")
+			if want := map[bool]string{true: allowReply, false: denyReply("closed")}[tt.shared]; got != want {
+				t.Fatalf("%s, want %s", got, want)
+			}
+			if !tt.shared {
+				return
+			}
+			if got := tt.srv.DoIn(t, tt.db, "EXISTS", prefix+"rate:closed:tencent:ann"); got != "1" {
+				t.Fatalf("no bucket in database %d: EXISTS %q", tt.db, got)
+			}
+		})
+	}
 }
