@@ -54,6 +54,7 @@ import (
 	"github.com/imgate/imgate/bench/openloop"
 	_ "github.com/imgate/imgate/caddymodule"
 	"github.com/imgate/imgate/core"
+	"github.com/imgate/imgate/internal/procstat"
 	"github.com/imgate/imgate/internal/redistest"
 )
 
@@ -285,7 +286,7 @@ func run(w io.Writer, rc runConfig) error {
 		}
 	}
 	fmt.Fprintf(w, "storebench: gateways %v, %d rate rule(s) per callback, %d connections, %s phases, rates %v req/s, %d repeat(s); redis-server %s; load average %s\n",
-		rc.gateways, rc.rules, rc.conns, rc.duration, rc.rates, rc.repeats, redis.Addr, loadAverage())
+		rc.gateways, rc.rules, rc.conns, rc.duration, rc.rates, rc.repeats, redis.Addr, procstat.LoadAverage())
 	var all []measurement
 	for rep := 0; rep < rc.repeats; rep++ {
 		order := []string{modeMemory, modeRedis}
@@ -308,7 +309,7 @@ func run(w io.Writer, rc runConfig) error {
 			}
 		}
 	}
-	fmt.Fprintf(w, "load average at the end: %s\n", loadAverage())
+	fmt.Fprintf(w, "load average at the end: %s\n", procstat.LoadAverage())
 	for _, g := range rc.gateways {
 		summarize(w, rc, g, all)
 	}
@@ -426,20 +427,6 @@ func summarize(w io.Writer, rc runConfig, gateway string, all []measurement) {
 		}
 	}
 	fmt.Fprintf(w, "| decided by storeFailure (over the 5 ms budget) | — | %s saturated, %s paced | |\n", share(sat), share(paced))
-}
-
-// loadAverage is the machine's 1, 5 and 15 minute load averages: the
-// numbers of a busy machine are read with them.
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	fields := strings.Fields(string(data))
-	if len(fields) < 3 {
-		return "unknown"
-	}
-	return strings.Join(fields[:3], " ")
 }
 
 func verdict(ok bool) string {
