@@ -14,20 +14,27 @@ import (
 // releases a key drops the engine.
 var engines = caddy.NewUsagePool()
 
-// pooledEngine adapts *core.Engine to caddy.Destructor. The engine owns no
-// goroutine, timer or open file (list files are re-read on demand); it
-// shares a spool, whose delivery worker core runs once per spool directory
-// for every engine that uses it, and, with store.type redis, the process's
-// connections to that server; Destruct lets go of both. A reload keeps
-// them: the new config's engine takes its shares before the old one's is
-// destructed, so reloads never pile up workers or connections.
-type pooledEngine struct {
-	engine *core.Engine
+// pooled is a value held in a caddy.UsagePool with what lets it go.
+type pooled[T any] struct {
+	value    T
+	destruct func(T) error
 }
 
 // Destruct implements caddy.Destructor.
-func (p *pooledEngine) Destruct() error {
-	p.engine.Close()
+func (p *pooled[T]) Destruct() error {
+	return p.destruct(p.value)
+}
+
+// closeEngine lets a pooled engine go. The engine owns no goroutine,
+// timer or open file (list files are re-read on demand); it shares a
+// spool, whose delivery worker core runs once per spool directory for
+// every engine that uses it, and, with store.type redis, the process's
+// go-redis client for that server (redis.go); Close lets go of both. A
+// reload keeps them: the new config's engine takes its shares before the
+// old one's is destructed, so reloads never pile up workers or
+// connections.
+func closeEngine(e *core.Engine) error {
+	e.Close()
 	return nil
 }
 
@@ -43,14 +50,14 @@ func poolKey(name string, cfg core.Config) string {
 // releaseEngine(key).
 func loadEngine(key string, cfg core.Config, logger *zap.Logger) (*core.Engine, error) {
 	val, loaded, err := engines.LoadOrNew(key, func() (caddy.Destructor, error) {
-		e, err := core.New(cfg)
+		e, err := core.NewWith(cfg, core.Options{Redis: connectRedis})
 		if err != nil {
 			return nil, err
 		}
 		if w := e.Warnings(); len(w) > 0 {
 			logger.Warn("verification is off", zap.Strings("checks", w))
 		}
-		return &pooledEngine{engine: e}, nil
+		return &pooled[*core.Engine]{value: e, destruct: closeEngine}, nil
 	})
 	if err != nil {
 		if loaded {
@@ -59,7 +66,7 @@ func loadEngine(key string, cfg core.Config, logger *zap.Logger) (*core.Engine, 
 		}
 		return nil, err
 	}
-	return val.(*pooledEngine).engine, nil
+	return val.(*pooled[*core.Engine]).value, nil
 }
 
 // releaseEngine drops one reference to key's engine.

@@ -33,7 +33,13 @@ func rateConfig(t *testing.T, message string, generation int) string {
 
 func applyJoin(t *testing.T, client *http.Client) string {
 	t.Helper()
-	body := `{"CallbackCommand":"Group.CallbackBeforeApplyJoinGroup","GroupId":"g1","Type":"Public","Requestor_Account":"alice","ApplyMsg":"hi"}`
+	return applyJoinAs(t, client, "alice")
+}
+
+// applyJoinAs is actor's join request to group g1.
+func applyJoinAs(t *testing.T, client *http.Client, actor string) string {
+	t.Helper()
+	body := `{"CallbackCommand":"Group.CallbackBeforeApplyJoinGroup","GroupId":"g1","Type":"Public","Requestor_Account":"` + actor + `","ApplyMsg":"hi"}`
 	resp, err := client.Post(httpBase+"/im?CallbackCommand=Group.CallbackBeforeApplyJoinGroup&SdkAppid=1", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)

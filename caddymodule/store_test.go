@@ -110,6 +110,10 @@ func TestRedisReload(t *testing.T) {
 			if n := srv.Clients(t); n > 3 {
 				t.Fatalf("after %d reloads Redis sees %d clients, want at most 3", i, n)
 			}
+			// One go-redis client for every config, holding at most 2.
+			if n := pooledClients(t, 1)[0].PoolStats().TotalConns; n > 2 {
+				t.Fatalf("after %d reloads the go-redis pool holds %d connections, want at most 2", i, n)
+			}
 		}
 	}
 	const tolerance = 10
@@ -125,9 +129,9 @@ func TestRedisReload(t *testing.T) {
 	// A config without Redis releases the last share: the connections close.
 	loadConfig(t, rateConfig(t, "memory", 200))
 	deadline := time.Now().Add(time.Minute)
-	for srv.Clients(t) != 1 {
+	for srv.Clients(t) != 1 || pooledCount() != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("Redis still sees %d clients after no config uses it", srv.Clients(t))
+			t.Fatalf("Redis still sees %d clients, and %d go-redis clients are pooled, after no config uses it", srv.Clients(t), pooledCount())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -125,6 +125,12 @@ type Engine struct {
 
 // New validates cfg and compiles it. Errors name the config key and the reason.
 func New(cfg Config) (*Engine, error) {
+	return NewWith(cfg, Options{})
+}
+
+// NewWith is New with what the host adds (Options): Caddy's own Redis
+// client for the shared store.
+func NewWith(cfg Config, opts Options) (*Engine, error) {
 	s, err := cfg.validate()
 	if err != nil {
 		return nil, err
@@ -160,7 +166,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	// Once nothing can fail: a Redis store holds a share of a connection
 	// pool until Close.
-	e.store = newStore(s)
+	e.store = newStore(s, opts)
 	return e, nil
 }
 

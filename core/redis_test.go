@@ -222,15 +222,24 @@ func TestRedisPoolBounded(t *testing.T) {
 
 // TestRedisOutage kills the server mid-run: every callback is still
 // answered in time, by each rule's storeFailure, the outage is reported
-// once, and sharing resumes when the server is back.
+// once, and sharing resumes when the server is back; through core's client
+// and through a host's.
 func TestRedisOutage(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			redisOutage(t, tr.opts)
+		})
+	}
+}
+
+func redisOutage(t *testing.T, opts Options) {
 	srv := redistest.Start(t, redistest.Options{})
 	cfg := Config{Rules: []RuleConfig{
 		{Name: "open", Actors: []string{"open-*"}, Rate: "1/1h", Action: "deny", StoreFailure: "allow"},
 		{Name: "closed", Actors: []string{"closed-*"}, Rate: "1/1h", Action: "deny", StoreFailure: "deny"},
 		{Name: "local", Actors: []string{"local-*"}, Rate: "2/1h", Action: "deny", StoreFailure: "local"},
 	}}
-	e := redisEngine(t, srv, cfg, "50ms")
+	e := redisEngineWith(t, srv, cfg, "50ms", opts)
 	var mu sync.Mutex
 	var events []string
 	e.OnStore(func(ev StoreEvent) {

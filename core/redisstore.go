@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -62,15 +63,31 @@ func scriptSHA(script string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// redisStore is the shared store's state.
+// redisStore is the shared store's state. Its commands go through core's
+// own client, or, when the host gave one (NewWith), through the host's
+// Redis client (do): what is asked is the same either way.
 type redisStore struct {
 	client  *redisClient
+	do      RedisDo
+	release func()
+	// waiting counts the commands waiting for do (maxTransportWaiting).
+	waiting atomic.Int64
+	addr    string
 	prefix  string
 	timeout time.Duration
 }
 
-func newRedisStore(s *storeSettings) *store {
-	rs := &redisStore{client: acquireRedis(s.clientKey, s.redis), prefix: s.prefix, timeout: s.timeout}
+func newRedisStore(s *storeSettings, opts Options) *store {
+	rs := &redisStore{addr: s.redis.addr, prefix: s.prefix, timeout: s.timeout}
+	if opts.Redis != nil {
+		client := opts.Redis(redisSettingsOf(s))
+		rs.do = client.Do
+		rs.release = client.Release
+		// Connect and load the script now, outside any decision's budget.
+		go loadScript(rs)
+	} else {
+		rs.client = acquireRedis(s.clientKey, s.redis)
+	}
 	return &store{kind: redisStoreKind, redis: rs}
 }
 
@@ -92,84 +109,86 @@ func redisFirstSeenStore(s *store, id string, ttl time.Duration, _ time.Time) (b
 }
 
 func redisCloseStore(s *store) {
-	releaseRedis(s.redis.client)
-}
-
-// appendRateKey appends the bucket's key, <prefix>rate:<rule>:<platform>:<id>,
-// as one argument.
-func appendRateKey(buf []byte, prefix string, c *rateCheck) []byte {
-	n := len(prefix) + len("rate:") + len(c.rule.name) + 1 + len(c.platform) + 1 + len(c.id)
-	buf = append(buf, '$')
-	buf = strconv.AppendInt(buf, int64(n), 10)
-	buf = append(buf, '\r', '\n')
-	buf = append(buf, prefix...)
-	buf = append(buf, "rate:"...)
-	buf = append(buf, c.rule.name...)
-	buf = append(buf, ':')
-	buf = append(buf, c.platform...)
-	buf = append(buf, ':')
-	buf = append(buf, c.id...)
-	return append(buf, '\r', '\n')
-}
-
-// appendRateCall encodes the script call (EVALSHA with the SHA, or EVAL
-// with the script) for checks at now.
-func appendRateCall(buf []byte, verb, script, prefix string, checks []rateCheck, now int64) []byte {
-	buf = appendArrayHeader(buf, 4+4*len(checks))
-	buf = appendBulk(buf, verb)
-	buf = appendBulk(buf, script)
-	buf = appendBulkInt(buf, int64(len(checks)))
-	for i := range checks {
-		buf = appendRateKey(buf, prefix, &checks[i])
+	switch {
+	case s.redis.client != nil:
+		releaseRedis(s.redis.client)
+	case s.redis.release != nil:
+		s.redis.release()
 	}
-	buf = appendBulkInt(buf, now/int64(time.Microsecond))
+}
+
+// rateKey is a bucket's key, <prefix>rate:<rule>:<platform>:<id>.
+func rateKey(prefix string, c *rateCheck) string {
+	return prefix + "rate:" + c.rule.name + ":" + c.platform + ":" + c.id
+}
+
+// appendRateCall appends the script call's arguments (EVALSHA with the
+// SHA, or EVAL with the script) for checks at now.
+func appendRateCall(args []string, verb, script, prefix string, checks []rateCheck, now int64) []string {
+	args = append(args, verb, script, strconv.Itoa(len(checks)))
+	for i := range checks {
+		args = append(args, rateKey(prefix, &checks[i]))
+	}
+	args = append(args, strconv.FormatInt(now/int64(time.Microsecond), 10))
 	for i := range checks {
 		r := checks[i].rule
-		buf = appendBulk(buf, r.rateInterval)
-		buf = appendBulk(buf, r.ratePeriod)
+		stops := "1"
 		if r.shadow {
-			buf = appendBulk(buf, "0")
-		} else {
-			buf = appendBulk(buf, "1")
+			stops = "0"
 		}
+		args = append(args, r.rateInterval, r.ratePeriod, stops)
 	}
-	return buf
+	return args
 }
 
-// commandBuffers recycles the buffers commands are encoded in: redisDo
-// copies a command into the connection's queue before it returns.
-var commandBuffers = sync.Pool{New: func() interface{} {
-	buf := make([]byte, 0, 512)
-	return &buf
+// redisCommand is a command's arguments and, for core's client, their
+// encoding; commands recycles them: both transports are done with them
+// when they return (core's client copies the encoding into the
+// connection's queue).
+type redisCommand struct {
+	args []string
+	buf  []byte
+}
+
+var commands = sync.Pool{New: func() interface{} {
+	return &redisCommand{args: make([]string, 0, 16), buf: make([]byte, 0, 512)}
 }}
+
+// storeDo sends one command through the store's transport, waiting at
+// most until deadline. An error reply is a reply, not an error.
+func storeDo(rs *redisStore, deadline time.Time, cmd *redisCommand) (respReply, error) {
+	if rs.do != nil {
+		return transportDo(rs, deadline, cmd.args)
+	}
+	cmd.buf = appendCommand(cmd.buf[:0], cmd.args...)
+	return redisDo(rs.client, deadline, cmd.buf)
+}
 
 // redisTake settles checks in one round trip (two when the server lost
 // the script), never waiting past the store's timeout.
 func redisTake(rs *redisStore, checks []rateCheck, now int64) error {
-	c := rs.client
 	deadline := time.Now().Add(rs.timeout)
-	buf := commandBuffers.Get().(*[]byte)
-	defer commandBuffers.Put(buf)
-	cmd := appendRateCall((*buf)[:0], "EVALSHA", rateScriptSHA, rs.prefix, checks, now)
-	*buf = cmd
-	rep, err := redisDo(c, deadline, cmd)
+	cmd := commands.Get().(*redisCommand)
+	defer commands.Put(cmd)
+	cmd.args = appendRateCall(cmd.args[:0], "EVALSHA", rateScriptSHA, rs.prefix, checks, now)
+	rep, err := storeDo(rs, deadline, cmd)
 	if err == nil && rep.kind == '-' && strings.HasPrefix(rep.str, "NOSCRIPT") {
-		cmd = appendRateCall(cmd[:0], "EVAL", rateScript, rs.prefix, checks, now)
-		*buf = cmd
-		rep, err = redisDo(c, deadline, cmd)
+		cmd.args[0] = "EVAL"
+		cmd.args[1] = rateScript
+		rep, err = storeDo(rs, deadline, cmd)
 	}
 	if err != nil {
 		return err
 	}
 	if rep.kind == '-' {
-		return fmt.Errorf("redis %s: rate script: %s: %w", c.opts.addr, rep.str, ErrStoreReply)
+		return fmt.Errorf("redis %s: rate script: %s: %w", rs.addr, rep.str, ErrStoreReply)
 	}
 	if rep.kind != '*' || len(rep.elems) == 0 || len(rep.elems) > len(checks) {
-		return fmt.Errorf("redis %s: rate script answered %q with %d values for %d buckets: %w", c.opts.addr, rep.kind, len(rep.elems), len(checks), ErrStoreProtocol)
+		return fmt.Errorf("redis %s: rate script answered %q with %d values for %d buckets: %w", rs.addr, rep.kind, len(rep.elems), len(checks), ErrStoreProtocol)
 	}
 	for i := range rep.elems {
 		if rep.elems[i].kind != ':' {
-			return fmt.Errorf("redis %s: rate script value %d is not an integer: %w", c.opts.addr, i+1, ErrStoreProtocol)
+			return fmt.Errorf("redis %s: rate script value %d is not an integer: %w", rs.addr, i+1, ErrStoreProtocol)
 		}
 	}
 	for i := range rep.elems {
@@ -181,19 +200,14 @@ func redisTake(rs *redisStore, checks []rateCheck, now int64) error {
 // redisFirstSeen marks id seen for ttl with SET NX PX: "OK" when the key
 // was new, a null reply when another delivery (on any replica) set it.
 func redisFirstSeen(rs *redisStore, id string, ttl time.Duration) (bool, error) {
-	c := rs.client
 	ms := int64(ttl / time.Millisecond)
 	if ms < 1 {
 		ms = 1
 	}
-	cmd := appendArrayHeader(make([]byte, 0, 128), 6)
-	cmd = appendBulk(cmd, "SET")
-	cmd = appendBulk(cmd, rs.prefix+"seen:"+id)
-	cmd = appendBulk(cmd, "1")
-	cmd = appendBulk(cmd, "NX")
-	cmd = appendBulk(cmd, "PX")
-	cmd = appendBulkInt(cmd, ms)
-	rep, err := redisDo(c, time.Now().Add(rs.timeout), cmd)
+	cmd := commands.Get().(*redisCommand)
+	defer commands.Put(cmd)
+	cmd.args = append(cmd.args[:0], "SET", rs.prefix+"seen:"+id, "1", "NX", "PX", strconv.FormatInt(ms, 10))
+	rep, err := storeDo(rs, time.Now().Add(rs.timeout), cmd)
 	if err != nil {
 		return false, err
 	}
@@ -203,7 +217,7 @@ func redisFirstSeen(rs *redisStore, id string, ttl time.Duration) (bool, error) 
 	case rep.kind == '$' && rep.n < 0:
 		return false, nil
 	case rep.kind == '-':
-		return false, fmt.Errorf("redis %s: SET NX: %s: %w", c.opts.addr, rep.str, ErrStoreReply)
+		return false, fmt.Errorf("redis %s: SET NX: %s: %w", rs.addr, rep.str, ErrStoreReply)
 	}
-	return false, fmt.Errorf("redis %s: SET NX answered %q: %w", c.opts.addr, rep.kind, ErrStoreProtocol)
+	return false, fmt.Errorf("redis %s: SET NX answered %q: %w", rs.addr, rep.kind, ErrStoreProtocol)
 }

@@ -26,6 +26,12 @@ const roomyTimeout = "900ms"
 // redisEngine builds an engine on srv; it is closed when the test ends.
 func redisEngine(t *testing.T, srv *redistest.Server, cfg Config, timeout string) *Engine {
 	t.Helper()
+	return redisEngineWith(t, srv, cfg, timeout, Options{})
+}
+
+// redisEngineWith is redisEngine with a host's options: a transport.
+func redisEngineWith(t *testing.T, srv *redistest.Server, cfg Config, timeout string, opts Options) *Engine {
+	t.Helper()
 	cfg.Store.Type = StoreRedis
 	cfg.Store.Address = srv.URL
 	cfg.Store.Timeout = timeout
@@ -35,7 +41,7 @@ func redisEngine(t *testing.T, srv *redistest.Server, cfg Config, timeout string
 	if srv.CAFile != "" && cfg.Store.TLSCAFile == "" {
 		cfg.Store.TLSCAFile = srv.CAFile
 	}
-	e, err := New(cfg)
+	e, err := NewWith(cfg, opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -170,28 +176,33 @@ func TestRedisStoreKeysExpire(t *testing.T) {
 // restart, SCRIPT FLUSH) gets the script again through EVAL.
 func TestRedisStoreReloadsScript(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	e := redisEngine(t, srv, Config{Rules: []RuleConfig{{Name: "rl", Rate: "3/1h", Action: "deny"}}}, roomyTimeout)
-	now := time.Now().UnixNano()
-	take(t, e, e.rules[0], "u", now)
-	if got := srv.Do(t, "SCRIPT", "EXISTS", rateScriptSHA); got != "1" {
-		t.Fatalf("SCRIPT EXISTS after the first call: %q", got)
-	}
-	srv.Do(t, "SCRIPT", "FLUSH")
-	take(t, e, e.rules[0], "u", now)
-	if take(t, e, e.rules[0], "u", now) != false {
-		t.Fatal("third token refused")
-	}
-	if !take(t, e, e.rules[0], "u", now) {
-		t.Fatal("fourth token granted: the buckets were not kept across the script reload")
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			e := redisEngineWith(t, srv, Config{Rules: []RuleConfig{{Name: "rl", Rate: "3/1h", Action: "deny"}}}, roomyTimeout, tr.opts)
+			now := time.Now().UnixNano()
+			take(t, e, e.rules[0], "u", now)
+			if got := srv.Do(t, "SCRIPT", "EXISTS", rateScriptSHA); got != "1" {
+				t.Fatalf("SCRIPT EXISTS after the first call: %q", got)
+			}
+			srv.Do(t, "SCRIPT", "FLUSH")
+			take(t, e, e.rules[0], "u", now)
+			if take(t, e, e.rules[0], "u", now) != false {
+				t.Fatal("third token refused")
+			}
+			if !take(t, e, e.rules[0], "u", now) {
+				t.Fatal("fourth token granted: the buckets were not kept across the script reload")
+			}
+		})
 	}
 }
 
 // TestRedisFirstSeen proves the dedup primitive: the first call for an id
-// wins, on any engine sharing the server, until the ttl ends.
+// wins, on any engine sharing the server (one on core's client, one on a
+// host's), until the ttl ends.
 func TestRedisFirstSeen(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	a := redisEngine(t, srv, Config{}, roomyTimeout)
-	b := redisEngine(t, srv, Config{}, roomyTimeout)
+	a := redisEngineWith(t, srv, Config{}, roomyTimeout, transports[0].opts)
+	b := redisEngineWith(t, srv, Config{}, roomyTimeout, transports[1].opts)
 	now := time.Now()
 	steps := []struct {
 		e     *Engine
@@ -224,28 +235,43 @@ func TestRedisFirstSeen(t *testing.T) {
 
 // TestGoldenRedis runs every golden case with its state in Redis: the
 // shared store answers the spec exactly as memory does.
+// Every transport runs it: core's client and a host's (NewWith).
 func TestGoldenRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	n := 0
-	goldenEngines(t, func(t *testing.T, c *golden.Case, cfg Config) *Engine {
-		n++
-		cfg.Store.Prefix = "imgate-golden:" + strconv.Itoa(n) + ":"
-		return redisEngine(t, srv, cfg, roomyTimeout)
-	})
-	keys := srv.Do(t, "KEYS", "imgate-golden:*")
-	if !strings.Contains(keys, ":rate:rate-actor-b:tencent:jared") {
-		t.Fatalf("no rate bucket of the golden rate cases in Redis: %q", keys)
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			n := 0
+			goldenEngines(t, func(t *testing.T, c *golden.Case, cfg Config) *Engine {
+				n++
+				cfg.Store.Prefix = "imgate-golden-" + tr.name + ":" + strconv.Itoa(n) + ":"
+				return redisEngineWith(t, srv, cfg, roomyTimeout, tr.opts)
+			})
+			keys := srv.Do(t, "KEYS", "imgate-golden-"+tr.name+":*")
+			if !strings.Contains(keys, ":rate:rate-actor-b:tencent:jared") {
+				t.Fatalf("no rate bucket of the golden rate cases in Redis: %q", keys)
+			}
+		})
 	}
 }
 
 // TestRedisEnginesShareBuckets is two replicas in one process: engines
 // built from the same config (as two gateways would be) admit 5 of 10
-// alternating callbacks for a 5/1m rule.
+// alternating callbacks for a 5/1m rule, whichever transport each uses
+// (Caddy's client and Traefik's core client share buckets).
 func TestRedisEnginesShareBuckets(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
+	for _, pair := range [][2]int{{0, 0}, {0, 1}, {1, 1}} {
+		a, b := transports[pair[0]], transports[pair[1]]
+		t.Run(a.name+"+"+b.name, func(t *testing.T) {
+			enginesShareBuckets(t, srv, a.opts, b.opts)
+		})
+	}
+}
+
+func enginesShareBuckets(t *testing.T, srv *redistest.Server, optsA, optsB Options) {
 	cfg := Config{Rules: []RuleConfig{{Name: "join-flood", Rate: "5/1m", Action: "deny"}}}
-	a := redisEngine(t, srv, cfg, roomyTimeout)
-	b := redisEngine(t, srv, cfg, roomyTimeout)
+	a := redisEngineWith(t, srv, cfg, roomyTimeout, optsA)
+	b := redisEngineWith(t, srv, cfg, roomyTimeout, optsB)
 	allowed := 0
 	for i := 0; i < 10; i++ {
 		e := a

@@ -80,9 +80,9 @@ type rateCheck struct {
 }
 
 // newStore builds the configured store.
-func newStore(s *settings) *store {
+func newStore(s *settings, opts Options) *store {
 	if s.store.kind == StoreRedis {
-		return newRedisStore(&s.store)
+		return newRedisStore(&s.store, opts)
 	}
 	return &store{kind: memoryStore, seen: newSeenSet(s.rateMaxKeys)}
 }

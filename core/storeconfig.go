@@ -53,9 +53,11 @@ type StoreConfig struct {
 	// every platform deadline. Default: "5ms".
 	Timeout string `json:"timeout,omitempty"`
 
-	// PoolSize is how many pipelined connections one gateway process
-	// keeps to the server, shared by every route naming the same server
-	// and credentials; concurrent decisions share each one. Default: 2.
+	// PoolSize is how many connections one gateway process keeps to the
+	// server, shared by every route naming the same server and
+	// credentials. Traefik (core's client) pipelines concurrent decisions
+	// on each connection; Caddy (go-redis) sends one command per
+	// connection at a time. Default: 2 in Traefik, 10 per CPU in Caddy.
 	PoolSize int `json:"poolSize,omitempty"`
 
 	// TLSCAFile is a PEM file of the certificate authorities that sign the
@@ -86,6 +88,10 @@ type storeSettings struct {
 	// clientKey identifies the connection pool: engines naming the same
 	// server, database, user, password, TLS roots and pool size share one.
 	clientKey string
+	// poolSize is store.poolSize as configured, 0 when left out (core's
+	// client then keeps DefaultStorePoolSize, a host's client its own
+	// default).
+	poolSize int
 	// password is the resolved password, for the config's fingerprint.
 	password string
 }
@@ -132,6 +138,7 @@ func settleStore(c *StoreConfig, s *settings) error {
 	if c.PoolSize < 0 || c.PoolSize > MaxStorePoolSize {
 		return configErr("store.poolSize", "%d is not between 1 and %d", c.PoolSize, MaxStorePoolSize)
 	}
+	st.poolSize = c.PoolSize
 	st.redis.poolSize = c.PoolSize
 	if st.redis.poolSize == 0 {
 		st.redis.poolSize = DefaultStorePoolSize
@@ -162,7 +169,7 @@ func settleStore(c *StoreConfig, s *settings) error {
 		st.redis.tls.RootCAs = roots
 	}
 	sum := sha256.Sum256([]byte(st.password + "\x00" + c.TLSCAFile))
-	st.clientKey = strings.Join([]string{c.Address, hex.EncodeToString(sum[:8]), strconv.Itoa(st.redis.poolSize)}, "|")
+	st.clientKey = strings.Join([]string{c.Address, hex.EncodeToString(sum[:8]), strconv.Itoa(st.poolSize)}, "|")
 	return nil
 }
 

@@ -1,10 +1,11 @@
 // Command storebench measures what sharing rate limits through Redis costs
 // a decision. Two gateways answer the same Tencent join callbacks with the
-// same rate rules: Caddy with imgate (the module, as in benchmark setup C)
-// and imgate's engine in a plain net/http server (the deciding ceiling, as
-// in setup F), each once with the buckets in memory (store.type memory, the
-// default) and once in a real redis-server on loopback (store.type redis,
-// its default 5 ms timeout), side by side in one run. Per repeat, gateway
+// same rate rules: Caddy with imgate (the module, as in benchmark setup C;
+// its Redis client is go-redis) and imgate's engine in a plain net/http
+// server (the deciding ceiling, as in setup F; core's RESP2 client, the
+// Traefik plugin's), each once with the buckets in memory (store.type
+// memory, the default) and once in a real redis-server on loopback
+// (store.type redis, its default 5 ms timeout), side by side in one run. Per repeat, gateway
 // and store it measures closed-loop throughput with wrk and latency at
 // fixed rates with the open-loop client (bench/openloop), then prints the
 // medians, the throughput ratio and the p99 each rate adds, against the
@@ -53,6 +54,7 @@ import (
 	"github.com/imgate/imgate/bench/openloop"
 	_ "github.com/imgate/imgate/caddymodule"
 	"github.com/imgate/imgate/core"
+	"github.com/imgate/imgate/internal/procstat"
 	"github.com/imgate/imgate/internal/redistest"
 )
 
@@ -283,8 +285,8 @@ func run(w io.Writer, rc runConfig) error {
 			servers[g+"/"+mode] = s
 		}
 	}
-	fmt.Fprintf(w, "storebench: gateways %v, %d rate rule(s) per callback, %d connections, %s phases, rates %v req/s, %d repeat(s); redis-server %s\n",
-		rc.gateways, rc.rules, rc.conns, rc.duration, rc.rates, rc.repeats, redis.Addr)
+	fmt.Fprintf(w, "storebench: gateways %v, %d rate rule(s) per callback, %d connections, %s phases, rates %v req/s, %d repeat(s); redis-server %s; load average %s\n",
+		rc.gateways, rc.rules, rc.conns, rc.duration, rc.rates, rc.repeats, redis.Addr, procstat.LoadAverage())
 	var all []measurement
 	for rep := 0; rep < rc.repeats; rep++ {
 		order := []string{modeMemory, modeRedis}
@@ -307,6 +309,7 @@ func run(w io.Writer, rc runConfig) error {
 			}
 		}
 	}
+	fmt.Fprintf(w, "load average at the end: %s\n", procstat.LoadAverage())
 	for _, g := range rc.gateways {
 		summarize(w, rc, g, all)
 	}
@@ -389,7 +392,7 @@ func summarize(w io.Writer, rc runConfig, gateway string, all []measurement) {
 	both := func(f func(m measurement) float64) (float64, float64) {
 		return med(modeMemory, f), med(modeRedis, f)
 	}
-	name := map[string]string{gatewayCaddy: "Caddy + imgate", gatewayPlain: "imgate's engine in plain net/http"}[gateway]
+	name := map[string]string{gatewayCaddy: "Caddy + imgate (go-redis)", gatewayPlain: "imgate's engine in plain net/http (core's RESP2 client)"}[gateway]
 	fmt.Fprintf(w, "\n%s, medians of %d repeat(s), %d rate rule(s) per callback:\n\n", name, rc.repeats, rc.rules)
 	fmt.Fprintf(w, "| | memory | redis | redis vs memory |\n|---|---|---|---|\n")
 	mem, red := both(func(m measurement) float64 { return m.RPS })

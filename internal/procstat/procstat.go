@@ -1,8 +1,9 @@
 // Package procstat reads what a soak or a leak test watches in a running
 // server process: its goroutine count from Go's pprof endpoint (Caddy's
 // admin /debug/pprof/, Traefik's api.debug) and its resident memory from
-// /proc (Linux). It is used by the real-Traefik tests and the soak
-// benchmark, never by the gateways.
+// /proc (Linux), and the machine's load average, which a benchmark on a
+// shared machine reports with its numbers. It is used by the real-Traefik
+// tests and the benchmarks, never by the gateways.
 package procstat
 
 import (
@@ -88,4 +89,18 @@ func parseVmRSS(status []byte) (int64, error) {
 		return kb << 10, nil
 	}
 	return 0, fmt.Errorf("no VmRSS line (a kernel thread, or not Linux): %w", ErrFormat)
+}
+
+// LoadAverage is /proc/loadavg's three averages (1, 5 and 15 minutes), or
+// "unknown" where there is none.
+func LoadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

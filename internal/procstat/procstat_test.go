@@ -7,6 +7,8 @@ import (
 	"net/http/pprof"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -97,5 +99,21 @@ func TestRSS(t *testing.T) {
 	}
 	if _, err := RSS(-1); err == nil {
 		t.Error("RSS of pid -1: no error")
+	}
+}
+
+// TestLoadAverage reads the three averages where Linux has them.
+func TestLoadAverage(t *testing.T) {
+	if _, err := os.Stat("/proc/loadavg"); err != nil {
+		t.Skipf("no /proc/loadavg here: %v", err)
+	}
+	f := strings.Fields(LoadAverage())
+	if len(f) != 3 {
+		t.Fatalf("LoadAverage() = %q, want three averages", LoadAverage())
+	}
+	for _, v := range f {
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			t.Fatalf("LoadAverage() = %q: %v", LoadAverage(), err)
+		}
 	}
 }

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -96,15 +93,7 @@ func (s *sampler) result(m *soak.Memory, start time.Time, d time.Duration) {
 	}
 }
 
-// loadAverage is /proc/loadavg's three averages.
+// loadAverage is the machine's load averages, reported with each phase.
 func loadAverage() string {
-	raw, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(raw))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return fmt.Sprintf("%s %s %s", f[0], f[1], f[2])
+	return procstat.LoadAverage()
 }
