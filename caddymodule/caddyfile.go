@@ -102,6 +102,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	        timeout       <duration>
 //	        pool_size     <n>
 //	        tls_ca_file   <path>
+//	        client        go-redis|imgate
 //	    }
 //	    max_body_bytes       <n>
 //	    rate_limit_max_keys  <n>
@@ -143,7 +144,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "delivery":
 			err = p.once(key, func() error { return parseDelivery(d, &h.Delivery) })
 		case "store":
-			err = p.once(key, func() error { return parseStore(d, &h.Store) })
+			err = p.once(key, func() error { return parseStore(d, &h.Store, &h.RedisClient) })
 		case "max_body_bytes":
 			err = p.count(key, &h.MaxBodyBytes)
 		case "rate_limit_max_keys":
@@ -421,7 +422,7 @@ func parseForward(d *caddyfile.Dispenser, c *core.ForwardConfig) error {
 	return nil
 }
 
-func parseStore(d *caddyfile.Dispenser, c *core.StoreConfig) error {
+func parseStore(d *caddyfile.Dispenser, c *core.StoreConfig, client *string) error {
 	if d.NextArg() {
 		return d.Errf("store takes a block, not arguments; got %q", d.Val())
 	}
@@ -447,6 +448,8 @@ func parseStore(d *caddyfile.Dispenser, c *core.StoreConfig) error {
 			err = p.count(key, &c.PoolSize)
 		case "tls_ca_file":
 			err = p.word(key, &c.TLSCAFile)
+		case "client":
+			err = p.choice(key, client, RedisClientGoRedis, RedisClientImgate)
 		default:
 			err = unknown(d, "store")
 		}

@@ -137,8 +137,9 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 				address rediss://redis.internal:6380
 				password_file /run/secrets/redis
 				tls_ca_file /etc/ssl/redis-ca.pem
+				client imgate
 			}
-		}`, Handler{Config: core.Config{Store: core.StoreConfig{
+		}`, Handler{RedisClient: "imgate", Config: core.Config{Store: core.StoreConfig{
 			Type: "redis", Address: "rediss://redis.internal:6380", PasswordFile: "/run/secrets/redis", TLSCAFile: "/etc/ssl/redis-ca.pem",
 		}}}},
 		{"ok/limits-and-header", `imgate {
@@ -234,7 +235,7 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 // reflection check makes the test fail when core gains a key that this
 // config (and so the Caddyfile) does not cover.
 func TestCaddyfileRoundTrip(t *testing.T) {
-	full := &Handler{Name: "all keys", Config: core.Config{
+	full := &Handler{Name: "all keys", RedisClient: "imgate", Config: core.Config{
 		Platform: "auto",
 		Tencent: core.TencentConfig{AppID: "1400000001", Token: "tok en", TokenEnv: "IMGATE_TOKEN", TokenFile: "/run/secrets/tencent token",
 			SignWindow: "45s"},

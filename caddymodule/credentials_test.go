@@ -81,9 +81,9 @@ func TestVerificationOffIsLoggedOnce(t *testing.T) {
 	obs, logs := observer.New(zapcore.WarnLevel)
 	logger := zap.New(obs)
 	cfg := core.Config{Platform: "tencent", Tencent: core.TencentConfig{AppID: "1400000001"}}
-	key := poolKey("warn-once", cfg)
+	key := poolKey("warn-once", "", cfg)
 	for i := 0; i < 2; i++ {
-		if _, err := loadEngine(key, cfg, logger); err != nil {
+		if _, err := loadEngine(key, cfg, "", logger); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -31,7 +31,7 @@ func init() {
 // request on unchanged: it always writes the reply itself.
 //
 // The JSON keys are exactly imgate's core config keys (see core.Config), plus
-// the Caddy-only key "name".
+// the Caddy-only keys "name" and "redis_client".
 type Handler struct {
 	core.Config
 
@@ -41,6 +41,15 @@ type Handler struct {
 	// changed config or name gets a fresh engine. It is also logged.
 	// Default: "" (identical configs share state).
 	Name string `json:"name,omitempty"`
+
+	// RedisClient chooses how a redis store (store.type redis) is reached:
+	// "go-redis", github.com/redis/go-redis/v9 with its connection pool;
+	// or "imgate", core's pipelined RESP2 client, the one the Traefik
+	// plugin uses, which spends about half the CPU per shared decision
+	// (docs/replicas.md). Both run the same script on the same keys, so
+	// replicas may mix them. Set without a redis store, it is an error.
+	// Default: "go-redis".
+	RedisClient string `json:"redis_client,omitempty"`
 
 	engine     *core.Engine
 	poolKey    string
@@ -69,8 +78,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := resolvePlaceholders(&h.Config); err != nil {
 		return fmt.Errorf("imgate config: %w", err)
 	}
-	key := poolKey(h.Name, h.Config)
-	engine, err := loadEngine(key, h.Config, h.logger)
+	if err := checkRedisClient(h.RedisClient, h.Config.Store.Type); err != nil {
+		return fmt.Errorf("imgate config: %w", err)
+	}
+	key := poolKey(h.Name, h.RedisClient, h.Config)
+	engine, err := loadEngine(key, h.Config, h.RedisClient, h.logger)
 	if err != nil {
 		return fmt.Errorf("imgate config: %w", err)
 	}

@@ -38,9 +38,10 @@ func closeEngine(e *core.Engine) error {
 	return nil
 }
 
-// poolKey identifies an engine by handler name and config fingerprint.
-func poolKey(name string, cfg core.Config) string {
-	return core.Fingerprint(cfg) + "/" + name
+// poolKey identifies an engine by handler name, Redis client and config
+// fingerprint.
+func poolKey(name, redisClient string, cfg core.Config) string {
+	return core.Fingerprint(cfg) + "/" + redisClient + "/" + name
 }
 
 // loadEngine returns the engine for key, building it from cfg when no
@@ -48,9 +49,13 @@ func poolKey(name string, cfg core.Config) string {
 // checks its config leaves off; a reload of the same config reuses the
 // engine and stays quiet. Every successful call must be paired with
 // releaseEngine(key).
-func loadEngine(key string, cfg core.Config, logger *zap.Logger) (*core.Engine, error) {
+func loadEngine(key string, cfg core.Config, redisClient string, logger *zap.Logger) (*core.Engine, error) {
 	val, loaded, err := engines.LoadOrNew(key, func() (caddy.Destructor, error) {
-		e, err := core.NewWith(cfg, core.Options{Redis: connectRedis})
+		var opts core.Options
+		if redisClient != RedisClientImgate {
+			opts.Redis = connectRedis
+		}
+		e, err := core.NewWith(cfg, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -3,11 +3,13 @@ package caddymodule
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+	"go.uber.org/zap"
 
 	"github.com/imgate/imgate/core"
 )
@@ -17,6 +19,48 @@ import (
 // SET NX PX, EVAL after NOSCRIPT) and how long to wait, through
 // core.Options.Redis. (The Traefik plugin keeps core's small RESP2 client:
 // Yaegi cannot run go-redis.)
+
+// The values of Handler.RedisClient.
+const (
+	RedisClientGoRedis = "go-redis"
+	RedisClientImgate  = "imgate"
+)
+
+// errRedisClient marks a redis_client setting that cannot apply.
+var errRedisClient = errors.New("bad redis_client")
+
+// checkRedisClient refuses an unknown client, and a client chosen for a
+// store that is not redis (a setting that would silently do nothing).
+func checkRedisClient(client, storeType string) error {
+	switch client {
+	case "":
+		return nil
+	case RedisClientGoRedis, RedisClientImgate:
+		if storeType != core.StoreRedis {
+			return fmt.Errorf("redis_client %q is set but store.type is %q, not %q: %w", client, storeType, core.StoreRedis, errRedisClient)
+		}
+		return nil
+	}
+	return fmt.Errorf("redis_client %q: want %q or %q: %w", client, RedisClientGoRedis, RedisClientImgate, errRedisClient)
+}
+
+func init() {
+	redis.SetLogger(redisLogger{log: caddy.Log})
+}
+
+// redisLogger sends go-redis's own messages (a failed dial, a bad
+// connection dropped from the pool) to Caddy's log at debug level instead
+// of stderr: they repeat for every attempt during an outage, which imgate
+// already reports once, with its reason, as a store warning.
+type redisLogger struct {
+	// log is Caddy's current default logger (caddy.Log), looked up per
+	// message: it changes when a config sets up logging.
+	log func() *zap.Logger
+}
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log().Named("http.handlers.imgate.redis").Debug(fmt.Sprintf(format, v...))
+}
 
 // redisClients holds one go-redis client per connection settings
 // (core.RedisSettings.Key: server, database, user, a hash of the password

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/imgate/imgate/core"
 	"github.com/imgate/imgate/internal/redistest"
@@ -29,7 +32,12 @@ func denyReply(message string) string {
 // policyConfig has one rate rule per storeFailure, each for its own
 // actors: open-* (allow), closed-* (deny), local-* (local, 2 per hour).
 func policyConfig(t *testing.T, srv *redistest.Server, prefix string) string {
-	h := &Handler{Name: "policies", Config: core.Config{
+	return policyConfigWith(t, srv, prefix, "")
+}
+
+// policyConfigWith is policyConfig with the redis_client setting client.
+func policyConfigWith(t *testing.T, srv *redistest.Server, prefix, client string) string {
+	h := &Handler{Name: "policies", RedisClient: client, Config: core.Config{
 		Platform: "tencent",
 		Rules: []core.RuleConfig{
 			{Name: "open", Actors: []string{"open-*"}, Rate: "1000/1h", Action: "deny", Message: "open", StoreFailure: "allow"},
@@ -119,6 +127,62 @@ func TestGoRedisServesCaddy(t *testing.T) {
 	}
 	if err := client.Ping(context.Background()).Err(); !errors.Is(err, redis.ErrClosed) {
 		t.Fatalf("the released client still answers: %v", err)
+	}
+}
+
+// TestImgateClientServesCaddy: with redis_client imgate, Caddy's decisions
+// travel through core's pipelined client instead: the server sees RESP2
+// connections only, and no go-redis client is pooled.
+func TestImgateClientServesCaddy(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	tester := newTester(t)
+	tester.InitServer(policyConfigWith(t, srv, "caddy-imgate-"+t.Name()+":", RedisClientImgate), "json")
+	waitAllowed(t, tester.Client)
+	pooledClients(t, 0)
+	var resp2, others int
+	list := srv.Do(t, "CLIENT", "LIST")
+	for _, line := range strings.Split(list, "\n") {
+		switch {
+		case strings.TrimSpace(line) == "" || strings.Contains(line, "cmd=client|list"):
+			// Do's own connection.
+		case strings.Contains(line, " resp=2"):
+			resp2++
+		default:
+			others++
+		}
+	}
+	if resp2 == 0 || others != 0 {
+		t.Fatalf("%d RESP2 and %d other imgate connections, want core's client's only:\n%s", resp2, others, list)
+	}
+	// The local rule still shares its bucket through Redis: two joins of
+	// one actor pass, the third is denied.
+	for i, want := range []string{allowReply, allowReply, denyReply("local")} {
+		if got := joinInTime(t, tester.Client, "local-bo"); got != want {
+			t.Fatalf("join %d of local-bo: %s, want %s", i+1, got, want)
+		}
+	}
+	loadConfig(t, rateConfig(t, "memory", 0))
+}
+
+// TestCheckRedisClient: the client is one of two, and only for a redis
+// store; a setting that would do nothing is an error, not ignored.
+func TestCheckRedisClient(t *testing.T) {
+	for _, c := range []struct {
+		client, store string
+		ok            bool
+	}{
+		{"", "", true},
+		{"", core.StoreRedis, true},
+		{RedisClientGoRedis, core.StoreRedis, true},
+		{RedisClientImgate, core.StoreRedis, true},
+		{RedisClientImgate, "", false},
+		{RedisClientGoRedis, core.StoreMemory, false},
+		{"rueidis", core.StoreRedis, false},
+	} {
+		err := checkRedisClient(c.client, c.store)
+		if (err == nil) != c.ok || (err != nil && !errors.Is(err, errRedisClient)) {
+			t.Errorf("client %q, store %q: %v, want ok %v", c.client, c.store, err, c.ok)
+		}
 	}
 }
 
@@ -223,5 +287,18 @@ func TestGoRedisConnectionSettings(t *testing.T) {
 				t.Fatalf("no bucket in database %d: EXISTS %q", tt.db, got)
 			}
 		})
+	}
+}
+
+// TestRedisLoggerToCaddy: go-redis's messages reach the log given (Caddy's),
+// at debug level, formatted, and not stderr.
+func TestRedisLoggerToCaddy(t *testing.T) {
+	logs, observed := observer.New(zapcore.DebugLevel)
+	logger := redisLogger{log: func() *zap.Logger { return zap.New(logs) }}
+	logger.Printf(context.Background(), "dial %s: %v", "127.0.0.1:1", errors.New("refused"))
+	entries := observed.All()
+	if len(entries) != 1 || entries[0].Level != zapcore.DebugLevel || entries[0].Message != "dial 127.0.0.1:1: refused" ||
+		entries[0].LoggerName != "http.handlers.imgate.redis" {
+		t.Fatalf("logged %+v, want one debug entry of http.handlers.imgate.redis", entries)
 	}
 }

@@ -152,6 +152,7 @@ func renderCaddyfile(h *Handler) string {
 		str(2, "timeout", st.Timeout)
 		num(2, "pool_size", st.PoolSize)
 		str(2, "tls_ca_file", st.TLSCAFile)
+		str(2, "client", h.RedisClient)
 		b.WriteString("\t}\n")
 	}
 	num(1, "max_body_bytes", c.MaxBodyBytes)
