@@ -16,8 +16,8 @@ import (
 // A small Redis client for the shared store: a few pipelined RESP2
 // connections to one server, standard library only, so that the same code
 // runs in Caddy and interpreted by Yaegi v0.16.1 in Traefik (well-kept
-// clients such as go-redis rely on select, atomic.Pointer, unsafe and newer
-// Go, none of which Yaegi v0.16.1 runs). It knows only what imgate sends:
+// clients such as go-redis need language features and packages Yaegi
+// v0.16.1 cannot run; docs/replicas.md lists them). It knows only what imgate sends:
 // AUTH, SELECT, SCRIPT LOAD and PING when it connects, then EVALSHA (EVAL
 // when the server lost the script) and SET.
 //

@@ -23,9 +23,7 @@ import (
 // the race detector cannot see into. test.sh runs it without -race, and
 // internal/traefikreal runs every case through the real Traefik as well.
 func TestGolden(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector's sync.Pool drops pooled instances: run without -race (test.sh does)")
-	}
+	skipUnderRace(t)
 	mod := module(t)
 	dir := testdataDir(t)
 	golden.RunAll(t, func(t *testing.T, c *golden.Case) []golden.Target {

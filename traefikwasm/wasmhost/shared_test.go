@@ -34,6 +34,17 @@ func module(tb testing.TB) *Module {
 	return shared.mod
 }
 
+// skipUnderRace skips a test that needs the host's instance pool to keep
+// its instances: the race detector's sync.Pool drops one Put in four, so
+// every callback may start a Go runtime in wazero, which proves nothing
+// and takes many minutes. test.sh runs these tests without -race.
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops pooled instances: run without -race (test.sh does)")
+	}
+}
+
 // logs collects the guest's log lines with their ABI level.
 type logs struct {
 	mu    sync.Mutex

@@ -36,13 +36,7 @@ const soakCallbacks = 20000
 // decision header, body), the compiled plugin's for the same request, and
 // the pool must never have needed a second instance.
 func TestSoak(t *testing.T) {
-	if raceEnabled {
-		// Under the race detector the pool drops an instance on one Put in
-		// four, so no instance lives long and every callback may start a
-		// Go runtime: the test would prove nothing and take many minutes.
-		// test.sh runs it without -race.
-		t.Skip("the race detector's sync.Pool drops pooled instances: run without -race (test.sh does)")
-	}
+	skipUnderRace(t)
 	cases, err := golden.Load()
 	if err != nil {
 		t.Fatal(err)
